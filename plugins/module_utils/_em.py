@@ -1,0 +1,335 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, backupops.veeam contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Client of the Veeam Backup Enterprise Manager REST API (``https://HOST:9398/api``).
+
+Internal to this collection, may change without notice.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import base64
+import re
+import time
+
+try:
+    from urllib.parse import urlsplit
+except ImportError:  # pragma: no cover
+    from urlparse import urlsplit
+
+from ansible_collections.backupops.veeam.plugins.module_utils._errors import (
+    VeeamAuthError,
+    VeeamError,
+    VeeamHTTPError,
+    VeeamNotFoundError,
+    VeeamOptionError,
+    VeeamProtocolError,
+    VeeamTaskError,
+    VeeamTimeoutError,
+)
+from ansible_collections.backupops.veeam.plugins.module_utils._normalize import (
+    apply_last_session,
+    em_job,
+    em_session,
+)
+from ansible_collections.backupops.veeam.plugins.module_utils._parse import (
+    ci_get,
+    em_items,
+    em_link,
+    guid_of,
+    is_guid,
+    parse_body,
+    to_bool,
+    to_text,
+)
+
+SESSION_HEADER = 'X-RestSvcSessionId'
+PAGE_SIZE = 500
+# up to this many jobs, their latest sessions are fetched with one JobUid filter per page of jobs
+LAST_SESSION_CHUNK = 20
+_ENUM_WORD = re.compile(r'^[A-Za-z][A-Za-z0-9]*$')
+
+
+def basic_auth_header(username, password):
+    # requests would encode Basic credentials as Latin-1; Veeam (.NET) decodes UTF-8, which also
+    # carries characters Latin-1 has not got
+    token = base64.b64encode(('%s:%s' % (username, password)).encode('utf-8')).decode('ascii')
+    return 'Basic ' + token
+
+
+def quote(value):
+    """A string literal of the EM query filter language: double quotes, an inner quote doubled.
+
+    Inside quotes ``,`` ``;`` and operators are plain text, so a name can never change the filter.
+    """
+    return '"%s"' % str(value).replace('"', '""')
+
+
+def enum_word(value, option):
+    """A bare enum word for a filter (``JobType==Backup``); anything else is refused, so it cannot inject."""
+    if not _ENUM_WORD.match(value or ''):
+        raise VeeamOptionError('%s: %r is not a Veeam type word (letters and digits only)' % (option, value))
+    return value
+
+
+def job_urn(job_id, agent=False):
+    """The EM UID of a job given as a GUID or a URN."""
+    if job_id.lower().startswith('urn:veeam:'):
+        return job_id
+    return 'urn:veeam:%s:%s' % ('AgentBackupJob' if agent else 'Job', job_id)
+
+
+def server_condition(backup_server):
+    """Filter condition for a backup server given by id (GUID or URN) or by name."""
+    if is_guid(backup_server):
+        return 'BackupServerUid==' + quote('urn:veeam:BackupServer:%s' % backup_server)
+    if backup_server.lower().startswith('urn:veeam:backupserver:'):
+        return 'BackupServerUid==' + quote(backup_server)
+    return 'BackupServerName==' + quote(backup_server)
+
+
+def relative(href):
+    """Path and query of an Href the server wrote, relative to ``/api``.
+
+    Links carry the server's own host name, which may not be the one we reach it by.
+    """
+    parts = urlsplit(href)
+    path = parts.path
+    if path.startswith('/api'):
+        path = path[len('/api'):]
+    return path + ('?' + parts.query if parts.query else '')
+
+
+def task_summary(task):
+    result = ci_get(task, 'Result') or {}
+    return {
+        'id': to_text(ci_get(task, 'TaskId')),
+        'state': to_text(ci_get(task, 'State')),
+        'operation': to_text(ci_get(task, 'Operation')),
+        'success': to_bool(ci_get(result, 'Success')),
+        'message': to_text(ci_get(result, 'Message')),
+    }
+
+
+class EMClient:
+    """One Enterprise Manager logon session, used as a context manager: logon on entry, logoff on exit."""
+
+    api = 'em'
+
+    def __init__(self, transport, username, password, register_secret=None, warn=None):
+        self.transport = transport
+        self._username = username
+        self._password = password
+        self._register_secret = register_secret or (lambda value: None)
+        self._warn = warn or (lambda message: None)
+        self._session_token = None
+        self._logoff_path = None
+
+    # -- session -------------------------------------------------------------------------------
+    def __enter__(self):
+        self.logon()
+        return self
+
+    def __exit__(self, *exc_info):
+        self.logoff()
+        return False
+
+    def logon(self):
+        response = self.transport.send(
+            'POST', '/sessionMngr/', params={'v': 'latest'}, idempotent=True, auth_request=True,
+            headers={'Authorization': basic_auth_header(self._username, self._password), 'Accept': 'application/xml'})
+        if response.status_code == 401:
+            raise VeeamAuthError('Enterprise Manager refused the logon of user %r: check username and password'
+                                 % self._username, status=401, server_message=self._error_message(response))
+        if response.status_code not in (200, 201):
+            self._raise(response, 'logon')
+        token = response.headers.get(SESSION_HEADER)
+        if not token:
+            raise VeeamProtocolError('Enterprise Manager accepted the logon but sent no %s header' % SESSION_HEADER)
+        self._register_secret(token)
+        self._session_token = token
+        root, body = parse_body(response.headers.get('Content-Type'), response.text, response.status_code)
+        session_id = to_text(ci_get(body, 'SessionId'))
+        if session_id:
+            self._register_secret(session_id)
+        delete = em_link(body or {}, 'Delete')
+        if delete and ci_get(delete, 'Href'):
+            self._logoff_path = relative(ci_get(delete, 'Href'))
+        elif session_id:
+            self._logoff_path = '/logonSessions/%s' % session_id
+        else:
+            self._logoff_path = None
+
+    def logoff(self):
+        """Delete the logon session. Never raises: a failed logoff is a warning, the session expires by itself."""
+        token, path = self._session_token, self._logoff_path
+        self._session_token = None
+        try:
+            if token and path:
+                response = self.transport.send('DELETE', path, headers={SESSION_HEADER: token}, idempotent=True,
+                                               auth_request=True)
+                # 401/404: the session had already expired or been removed
+                if response.status_code not in (200, 204, 401, 404):
+                    self._warn('Enterprise Manager did not log the session off (HTTP %s); it expires after 15 idle minutes'
+                               % response.status_code)
+        except VeeamError as exc:
+            self._warn('could not log off from Enterprise Manager: %s' % exc.message)
+        finally:
+            self.transport.close()
+
+    # -- requests ------------------------------------------------------------------------------
+    def send(self, method, path, params=None, idempotent=None):
+        """Send with the session header; log on again once when the session has expired (401)."""
+        for attempt in (1, 2):
+            response = self.transport.send(method, path, params=params, idempotent=idempotent,
+                                           headers={SESSION_HEADER: self._session_token, 'Accept': 'application/xml'})
+            if response.status_code == 401 and attempt == 1:
+                # sessions expire after 15 idle minutes; a 401 means nothing was done, so resending is safe
+                self.logon()
+                continue
+            return response
+
+    def request(self, method, path, params=None, expect=(200,), idempotent=None):
+        """Send and parse; raise a VeeamError for any status not in ``expect``. Returns ``(root, body)``."""
+        response = self.send(method, path, params=params, idempotent=idempotent)
+        if response.status_code not in expect:
+            self._raise(response, '%s %s' % (method, path))
+        return parse_body(response.headers.get('Content-Type'), response.text, response.status_code)
+
+    def get(self, path, params=None):
+        return self.request('GET', path, params=params)[1]
+
+    @staticmethod
+    def _error_message(response):
+        try:
+            dummy, body = parse_body(response.headers.get('Content-Type'), response.text, response.status_code)
+        except VeeamError:
+            return None
+        return to_text(ci_get(body, 'Message')) if isinstance(body, dict) else None
+
+    def _raise(self, response, what):
+        status = response.status_code
+        server_message = self._error_message(response)
+        if server_message is None:
+            # not an Error body: HTML from a proxy, an empty answer... say what it was
+            parse_body(response.headers.get('Content-Type'), response.text, status)
+        message = '%s failed: HTTP %s' % (what, status)
+        if server_message:
+            message += ': %s' % server_message
+        if status == 404:
+            raise VeeamNotFoundError(message, status=status, server_message=server_message)
+        if status == 401:
+            raise VeeamAuthError(message, status=status, server_message=server_message)
+        raise VeeamHTTPError(message, status=status, server_message=server_message)
+
+    # -- query service -------------------------------------------------------------------------
+    def query(self, query_type, conditions=None, sort_desc=None, page_size=PAGE_SIZE):
+        """Yield the entities of ``/query?type=...&format=Entities``, page after page.
+
+        Always sends pageSize (EM pages at 100 when asked for none) and follows the Next link of
+        PagingInfo. ``conditions`` are joined with ``;`` (and). Stops requesting as soon as the
+        caller stops iterating.
+        """
+        params = {'type': query_type, 'format': 'Entities', 'pageSize': page_size, 'page': 1}
+        if conditions:
+            params['filter'] = ';'.join(conditions)
+        if sort_desc:
+            params['sortDesc'] = sort_desc
+        path = '/query'
+        bucket = query_type + 's'
+        while True:
+            dummy, body = self.request('GET', path, params=params)
+            for entity in em_items(ci_get(body, 'Entities'), bucket, query_type):
+                yield entity
+            next_path = self._next_page(body, params)
+            if next_path is None:
+                return
+            path, params = next_path
+
+    @staticmethod
+    def _next_page(body, params):
+        paging = ci_get(body, 'PagingInfo')
+        if not paging:
+            return None
+        link = em_link(paging, 'Next')
+        if link and ci_get(link, 'Href'):
+            return relative(ci_get(link, 'Href')), None
+        page, pages = ci_get(paging, 'PageNum'), ci_get(paging, 'PagesCount')
+        try:
+            if int(page) < int(pages) and params is not None:
+                return '/query', dict(params, page=int(page) + 1)
+        except (TypeError, ValueError):
+            pass
+        return None
+
+    # -- tasks ---------------------------------------------------------------------------------
+    def wait_task(self, task, timeout=600, poll_interval=1.0, sleep=time.sleep):
+        """Poll an EM Task until it is Finished; raise VeeamTaskError when it ended with Success=false."""
+        summary = task_summary(task)
+        deadline = time.monotonic() + timeout
+        while summary['state'] != 'Finished':
+            if time.monotonic() > deadline:
+                raise VeeamTimeoutError('task %s (%s) did not finish within %s seconds'
+                                        % (summary['id'], summary['operation'], timeout), details={'task': summary})
+            sleep(poll_interval)
+            summary = task_summary(self.get('/tasks/%s' % summary['id']))
+        if summary['success'] is False:
+            raise VeeamTaskError('Enterprise Manager task %s (%s) failed: %s'
+                                 % (summary['id'], summary['operation'], summary['message']), details={'task': summary})
+        return summary
+
+    # -- jobs ----------------------------------------------------------------------------------
+    def find_jobs(self, agent=False, job_id=None, name=None, backup_server=None, types=None,
+                  include_last_session=False, include_raw=False):
+        """Jobs (or agent jobs) matching every given criterion, as job dicts, through the query service."""
+        query_type = 'AgentBackupJob' if agent else 'Job'
+        conditions = []
+        if job_id:
+            conditions.append('UID==' + quote(job_urn(job_id, agent)))
+        if name:
+            conditions.append('Name==' + quote(name))
+        if backup_server:
+            conditions.append(server_condition(backup_server))
+        if types and len(types) == 1:
+            conditions.append('JobType==' + enum_word(types[0], 'type'))
+        jobs = [em_job(entity, include_raw) for entity in self.query(query_type, conditions)]
+        # the server's string comparison may ignore case; the contract says exact
+        if name:
+            jobs = [job for job in jobs if job['name'] == name]
+        if types:
+            wanted = set(types)
+            jobs = [job for job in jobs if job['type'] in wanted]
+        if include_last_session and jobs:
+            latest = self.latest_sessions(jobs)
+            for job in jobs:
+                apply_last_session(job, latest.get((job['id'] or '').lower()))
+        return jobs
+
+    def latest_sessions(self, jobs):
+        """The newest session of each job, keyed by lower-case job id (GUID), with few requests.
+
+        Up to LAST_SESSION_CHUNK jobs: one query filtered on their UIDs. More: one scan of the
+        sessions newest first (EM keeps 30 days), stopped as soon as every job has been seen.
+        Replica jobs keep their runs as ReplicaJobSession, the others as BackupJobSession.
+        """
+        found = {}
+        groups = {}
+        for job in jobs:
+            query_type = 'ReplicaJobSession' if job['type'] == 'Replica' else 'BackupJobSession'
+            groups.setdefault(query_type, {})[(job['id'] or '').lower()] = job['uid']
+        for query_type, uids in sorted(groups.items()):
+            conditions = []
+            if len(uids) <= LAST_SESSION_CHUNK:
+                conditions = [','.join('JobUid==' + quote(uids[job_id]) for job_id in sorted(uids))]
+            remaining = set(uids)
+            for entity in self.query(query_type, conditions, sort_desc='CreationTime'):
+                # compare GUIDs: the URN prefix of an agent job's sessions is not documented
+                job_id = (guid_of(to_text(ci_get(entity, 'JobUid'))) or '').lower()
+                if job_id in remaining:
+                    found[job_id] = em_session(entity)
+                    remaining.discard(job_id)
+                    if not remaining:
+                        break
+        return found

@@ -1,0 +1,192 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, backupops.veeam contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What every module of the collection shares: connection options, checking them, opening the right
+client, and the one place where client errors become ``fail_json``.
+
+Internal to this collection, may change without notice.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import re
+
+try:
+    from urllib.parse import urlsplit
+except ImportError:  # pragma: no cover
+    from urlparse import urlsplit
+
+from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+
+from ansible_collections.backupops.veeam.plugins.module_utils._errors import VeeamError, VeeamOptionError
+from ansible_collections.backupops.veeam.plugins.module_utils._http import (
+    HAS_REQUESTS,
+    REQUESTS_IMPORT_ERROR,
+    Transport,
+)
+from ansible_collections.backupops.veeam.plugins.module_utils._parse import (
+    HAS_XMLTODICT,
+    XMLTODICT_IMPORT_ERROR,
+    is_guid,
+)
+
+DEFAULT_PORTS = {'em': 9398, 'vspc': 1280}
+BASE_PATHS = {'em': '/api', 'vspc': '/api/v3'}
+_HOST = re.compile(r'^[A-Za-z0-9._-]+$')
+_URN = re.compile(r'^urn:veeam:[A-Za-z]+:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$')
+
+
+def connection_argument_spec():
+    """The connection options of INTERFACE.md section 1 (documented in the ``connection`` doc fragment)."""
+    return dict(
+        api=dict(type='str', default='em', choices=['em', 'vspc'], fallback=(env_fallback, ['VEEAM_API'])),
+        server=dict(type='str', required=True, fallback=(env_fallback, ['VEEAM_SERVER'])),
+        port=dict(type='int', fallback=(env_fallback, ['VEEAM_PORT'])),
+        username=dict(type='str', fallback=(env_fallback, ['VEEAM_USERNAME'])),
+        password=dict(type='str', no_log=True, fallback=(env_fallback, ['VEEAM_PASSWORD'])),
+        api_key=dict(type='str', no_log=True, aliases=['token'], fallback=(env_fallback, ['VEEAM_API_KEY'])),
+        validate_certs=dict(type='bool', default=True, fallback=(env_fallback, ['VEEAM_VALIDATE_CERTS'])),
+        ca_path=dict(type='path', fallback=(env_fallback, ['VEEAM_CA_PATH'])),
+        timeout=dict(type='int', default=30, fallback=(env_fallback, ['VEEAM_TIMEOUT'])),
+    )
+
+
+def base_url(api, server, port=None):
+    """``https://host:port/api[/v3]`` from the ``server`` and ``port`` options; a port in ``server`` wins."""
+    text = (server or '').strip()
+    if not text:
+        raise VeeamOptionError('server: give the host name or address of the Veeam server')
+    if '://' in text:
+        parts = urlsplit(text)
+        if parts.scheme.lower() != 'https':
+            raise VeeamOptionError('server: %r uses %s; the Veeam APIs are served over https only' % (server, parts.scheme))
+        if parts.path.rstrip('/') not in ('', '/api', '/api/v3'):
+            raise VeeamOptionError('server: %r has a path; give https://host[:port] only' % server)
+        host = parts.hostname or ''
+        try:
+            url_port = parts.port
+        except ValueError:
+            raise VeeamOptionError('server: %r has an invalid port' % server)
+    elif text.startswith('['):
+        host, dummy, rest = text[1:].partition(']')
+        url_port = _port_text(rest[1:], server) if rest.startswith(':') else None
+        if rest and not rest.startswith(':'):
+            raise VeeamOptionError('server: %r is not a host, host:port or https://host[:port]' % server)
+    elif text.count(':') == 1:
+        host, dummy, port_text = text.partition(':')
+        url_port = _port_text(port_text, server)
+    else:
+        host, url_port = text, None  # a bare IPv6 address has several colons and no port
+    if not host or not (_HOST.match(host) or ':' in host):
+        raise VeeamOptionError('server: %r is not a host, host:port or https://host[:port]' % server)
+    chosen = url_port or port or DEFAULT_PORTS[api]
+    if not 0 < chosen < 65536:
+        raise VeeamOptionError('port: %s is not a TCP port (1-65535)' % chosen)
+    if ':' in host:
+        host = '[%s]' % host
+    return 'https://%s:%d%s' % (host, chosen, BASE_PATHS[api])
+
+
+def _port_text(text, server):
+    if not text.isdigit():
+        raise VeeamOptionError('server: %r has an invalid port' % server)
+    return int(text)
+
+
+def check_credentials(params):
+    """Exactly one credential set for the chosen API, before anything is sent."""
+    api = params['api']
+    has_user, has_password, has_key = bool(params.get('username')), bool(params.get('password')), bool(params.get('api_key'))
+    if has_key and api == 'em':
+        raise VeeamOptionError('api_key is for api=vspc only; Enterprise Manager (api=em) needs username and password')
+    if has_key and (has_user or has_password):
+        raise VeeamOptionError('give either api_key, or username and password, not both '
+                               '(check the VEEAM_API_KEY, VEEAM_USERNAME and VEEAM_PASSWORD environment variables too)')
+    if has_key:
+        return
+    if not has_user and not has_password:
+        raise VeeamOptionError('missing credentials: set username and password%s (or the VEEAM_USERNAME and '
+                               'VEEAM_PASSWORD environment variables)' % (', or api_key,' if api == 'vspc' else ''))
+    if not has_user:
+        raise VeeamOptionError('username is required with password')
+    if not has_password:
+        raise VeeamOptionError('password is required with username')
+
+
+def check_job_id(value, option):
+    """A job id option is a GUID or an EM URN (``urn:veeam:Job:<GUID>``)."""
+    if value is not None and not (is_guid(value) or _URN.match(value)):
+        raise VeeamOptionError('%s: %r is not a job id (a GUID, or an EM UID such as urn:veeam:Job:<GUID>)'
+                               % (option, value))
+
+
+def check_not_empty(params, *options):
+    for option in options:
+        value = params.get(option)
+        if isinstance(value, str) and not value.strip():
+            raise VeeamOptionError('%s: must not be empty' % option)
+        if isinstance(value, list) and any(not str(item).strip() for item in value):
+            raise VeeamOptionError('%s: must not contain empty values' % option)
+
+
+def open_client(params, check_mode=False, register_secret=None, warn=None):
+    """The EM or VSPC client for the module's connection options (not yet logged on)."""
+    # imported here so modules still load (and report the missing library) without requests/xmltodict
+    from ansible_collections.backupops.veeam.plugins.module_utils._em import EMClient
+    from ansible_collections.backupops.veeam.plugins.module_utils._vspc import VSPCClient
+
+    api = params['api']
+    if params['timeout'] is None or params['timeout'] <= 0:
+        raise VeeamOptionError('timeout: must be a positive number of seconds, got %s' % params['timeout'])
+    url = base_url(api, params['server'], params.get('port'))
+    check_credentials(params)
+    transport = Transport(url, validate_certs=params['validate_certs'], ca_path=params.get('ca_path'),
+                          timeout=params['timeout'], check_mode=check_mode)
+    if api == 'em':
+        return EMClient(transport, params['username'], params['password'], register_secret=register_secret, warn=warn)
+    return VSPCClient(transport, username=params.get('username'), password=params.get('password'),
+                      api_key=params.get('api_key'), register_secret=register_secret, warn=warn)
+
+
+class VeeamModule:
+    """An AnsibleModule with the connection options, that runs the module's work on a logged-on client."""
+
+    def __init__(self, argument_spec, **kwargs):
+        spec = connection_argument_spec()
+        spec.update(argument_spec)
+        kwargs.setdefault('supports_check_mode', True)
+        self.module = AnsibleModule(argument_spec=spec, **kwargs)
+        self.params = self.module.params
+        if not HAS_REQUESTS:
+            self.module.fail_json(msg=missing_required_lib('requests'), exception=str(REQUESTS_IMPORT_ERROR))
+        if not HAS_XMLTODICT:
+            self.module.fail_json(msg=missing_required_lib('xmltodict'), exception=str(XMLTODICT_IMPORT_ERROR))
+
+    def register_secret(self, value):
+        """Mask a session id or token wherever it could appear in the module's output."""
+        if value:
+            self.module.no_log_values.add(value)
+
+    def run(self, work, check=None):
+        """Check the options (``check(params)``, before any request), open the client, ``work(client)``,
+        close the client (EM logoff, also on failure), then exit with the result ``work`` returned.
+        """
+        api = self.params['api']
+        warnings = []
+        try:
+            if check is not None:
+                check(self.params)
+            client = open_client(self.params, check_mode=self.module.check_mode,
+                                 register_secret=self.register_secret, warn=warnings.append)
+            with client:
+                result = work(client)
+        except VeeamError as error:
+            for warning in warnings:
+                self.module.warn(warning)
+            self.module.fail_json(msg=error.message, api=api, **error.result())
+        for warning in warnings:
+            self.module.warn(warning)
+        result.setdefault('changed', False)
+        self.module.exit_json(api=api, **result)

@@ -1,0 +1,159 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, backupops.veeam contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The normalized job and session dicts (INTERFACE.md section 2), built from either API.
+
+Internal to this collection, may change without notice.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.backupops.veeam.plugins.module_utils._parse import (
+    ci_get,
+    dig,
+    em_link,
+    guid_of,
+    to_bool,
+    to_int,
+    to_text,
+    utc_time,
+)
+
+JOB_KEYS = ('id', 'uid', 'name', 'type', 'platform', 'description', 'backup_server_id', 'backup_server_name',
+            'schedule_configured', 'schedule_enabled', 'next_run', 'last_run', 'last_result', 'running')
+SESSION_KEYS = ('id', 'name', 'job_id', 'job_name', 'job_type', 'state', 'result', 'running', 'progress',
+                'creation_time', 'end_time', 'failure_message', 'is_retry')
+
+RESULTS = ('Success', 'Warning', 'Failed')
+# VSPC job statuses that mean a run is under way, and the session state each stands for
+VSPC_RUNNING_STATES = {
+    'Running': 'Working',
+    'WaitingRepository': 'Working',
+    'WaitingTape': 'Working',
+    'Starting': 'Starting',
+    'Stopping': 'Stopping',
+}
+
+
+def _uid_id(uid):
+    """The id part of an EM UID: the GUID, or whatever follows the last colon."""
+    if not uid:
+        return None
+    return guid_of(uid) or uid.rsplit(':', 1)[-1]
+
+
+def apply_last_session(job, session):
+    """Fill a job's last_run / last_result / running from its latest session dict (or None)."""
+    if session is None:
+        return job
+    job['last_run'] = session['creation_time']
+    job['running'] = session['running']
+    job['last_result'] = session['result'] if session['result'] in RESULTS else None
+    return job
+
+
+def em_job(entity, include_raw=False):
+    """A job dict from an EM ``Job`` or ``AgentBackupJob`` entity (XML or JSON form)."""
+    uid = to_text(ci_get(entity, 'UID'))
+    server = em_link(entity, 'Up', 'BackupServerReference') or {}
+    job = {
+        'id': _uid_id(uid),
+        'uid': uid,
+        'name': to_text(ci_get(entity, 'Name')),
+        'type': to_text(ci_get(entity, 'JobType')),
+        'platform': to_text(ci_get(entity, 'Platform')),
+        'description': to_text(ci_get(entity, 'Description')),
+        'backup_server_id': guid_of(ci_get(server, 'Href')),
+        'backup_server_name': to_text(ci_get(server, 'Name')),
+        'schedule_configured': to_bool(ci_get(entity, 'ScheduleConfigured')),
+        'schedule_enabled': to_bool(ci_get(entity, 'ScheduleEnabled')),
+        'next_run': utc_time(ci_get(entity, 'NextRun')),
+        'last_run': None,
+        'last_result': None,
+        'running': None,
+    }
+    if include_raw:
+        job['raw'] = entity
+    return job
+
+
+def em_session(entity, include_raw=False):
+    """A session dict from an EM ``BackupJobSession`` (or ``ReplicaJobSession``) entity."""
+    state = to_text(ci_get(entity, 'State'))
+    session = {
+        'id': _uid_id(to_text(ci_get(entity, 'UID'))),
+        'name': to_text(ci_get(entity, 'Name')),
+        'job_id': _uid_id(to_text(ci_get(entity, 'JobUid'))),
+        'job_name': to_text(ci_get(entity, 'JobName')),
+        'job_type': to_text(ci_get(entity, 'JobType')),
+        'state': state,
+        'result': to_text(ci_get(entity, 'Result')),
+        'running': None if state is None else state != 'Stopped',
+        'progress': to_int(ci_get(entity, 'Progress')),
+        'creation_time': utc_time(ci_get(entity, 'CreationTimeUTC')),
+        'end_time': utc_time(ci_get(entity, 'EndTimeUTC')),
+        'failure_message': to_text(ci_get(entity, 'FailureMessage')) or None,
+        'is_retry': to_bool(ci_get(entity, 'IsRetry')),
+    }
+    if include_raw:
+        session['raw'] = entity
+    return session
+
+
+def vspc_job(item, server_names=None, include_raw=False):
+    """A job dict from a VSPC ``BackupServerJob``, or a ``BackupServerAgentJob`` with its embedded job."""
+    embedded = dig(item, '_embedded', 'backupServerJob')
+    agent = embedded is not None or 'osType' in item
+    base = embedded if embedded is not None else item
+    status = to_text(base.get('status'))
+    server_id = to_text(base.get('backupServerUid'))
+    schedule_type = to_text(base.get('scheduleType'))
+    job = {
+        'id': to_text(item.get('instanceUid') or base.get('instanceUid')),
+        'uid': to_text(item.get('instanceUid') or base.get('instanceUid')),
+        'name': to_text(base.get('name')),
+        'type': to_text(base.get('type')),
+        'platform': to_text(item.get('osType')) if agent else None,
+        'description': to_text(base.get('description')),
+        'backup_server_id': server_id,
+        'backup_server_name': (server_names or {}).get((server_id or '').lower()),
+        'schedule_configured': None if schedule_type is None else schedule_type != 'NotScheduled',
+        'schedule_enabled': to_bool(base.get('isEnabled')),
+        'next_run': None,
+        'last_run': utc_time(base.get('lastRun')),
+        'last_result': status if status in RESULTS else None,
+        'running': None if status is None else status in VSPC_RUNNING_STATES,
+    }
+    if include_raw:
+        job['raw'] = item
+    return job
+
+
+def vspc_session(item, include_raw=False):
+    """The session dict of a VSPC job's latest run (VSPC lists no sessions), from the job as the API gives it."""
+    job = vspc_job(item)
+    base = dig(item, '_embedded', 'backupServerJob') or item
+    status = to_text(base.get('status'))
+    state = VSPC_RUNNING_STATES.get(status, 'Stopped')
+    running = state != 'Stopped'
+    session = {
+        'id': None,
+        'name': None,
+        'job_id': job['id'],
+        'job_name': job['name'],
+        'job_type': job['type'],
+        'state': state,
+        'result': status if status in RESULTS else 'None',
+        'running': running,
+        'progress': None,
+        'creation_time': utc_time(base.get('lastRun')),
+        # while a run is under way, lastEndTime still tells when the previous run ended
+        'end_time': None if running else utc_time(base.get('lastEndTime')),
+        'failure_message': to_text(base.get('failureMessage')) or None,
+        'is_retry': None,
+    }
+    if include_raw:
+        session['raw'] = item
+    return session

@@ -1,0 +1,221 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, backupops.veeam contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Turning Veeam answers (EM XML or JSON, VSPC JSON) into plain data, and reading that data.
+
+Internal to this collection, may change without notice.
+
+EM answers in XML unless asked for JSON; the two forms differ in ways the readers below hide:
+XML attributes and child elements both become keys (xmltodict with an empty attribute prefix),
+XML repeats an element where JSON nests a list one level deeper (``Jobs/Job`` vs ``Jobs.Jobs[]``),
+a single XML element is not a list, and EM's key casing is not something to rely on.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import datetime
+import json
+import re
+
+try:
+    import xmltodict
+    HAS_XMLTODICT = True
+    XMLTODICT_IMPORT_ERROR = None
+except ImportError as exc:  # pragma: no cover - exercised by the sanity import test
+    HAS_XMLTODICT = False
+    XMLTODICT_IMPORT_ERROR = exc
+
+from ansible_collections.backupops.veeam.plugins.module_utils._errors import VeeamProtocolError
+
+UTC = datetime.timezone.utc
+EM_NAMESPACE = 'http://www.veeam.com/ent/v1.0'
+_XML_NAMESPACES = {
+    EM_NAMESPACE: None,
+    'http://www.w3.org/2001/XMLSchema-instance': None,
+    'http://www.w3.org/2001/XMLSchema': None,
+}
+_GUID = re.compile(r'[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}')
+_ISO_TIME = re.compile(
+    r'^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?\s*(Z|[+-]\d{2}:?\d{2})?$', re.IGNORECASE)
+
+
+def _xml_postprocessor(path, key, value):
+    if key == 'xmlns':
+        return None
+    # <NextRun xsi:nil="true"/> means "no value"
+    if isinstance(value, dict) and len(value) == 1 and value.get('nil') == 'true':
+        return key, None
+    return key, value
+
+
+def parse_xml(text):
+    """Parse an XML document; return ``(root element name, root content)``."""
+    try:
+        document = xmltodict.parse(text, process_namespaces=True, namespaces=_XML_NAMESPACES,
+                                   attr_prefix='', postprocessor=_xml_postprocessor)
+    except Exception as exc:  # expat raises its own ExpatError; anything else is equally unparsable
+        raise VeeamProtocolError('the server answered with XML that cannot be parsed: %s' % exc)
+    if not isinstance(document, dict) or len(document) != 1:
+        raise VeeamProtocolError('the server answered with an XML document without a single root element')
+    root, content = next(iter(document.items()))
+    if content is None:
+        content = {}
+    elif not isinstance(content, dict):
+        content = {'#text': content}
+    return root, content
+
+
+def parse_body(content_type, text, status=None):
+    """Parse an answer by its content type. Returns ``(root name or None, data)``; empty body gives ``(None, None)``."""
+    if text is None or not text.strip():
+        return None, None
+    media_type = (content_type or '').split(';')[0].strip().lower()
+    if media_type.endswith('json'):
+        try:
+            return None, json.loads(text)
+        except ValueError as exc:
+            raise VeeamProtocolError('the server answered with JSON that cannot be parsed: %s' % exc, status=status)
+    if media_type.endswith('xml'):
+        return parse_xml(text)
+    snippet = ' '.join(text.strip().split())[:120]
+    raise VeeamProtocolError(
+        'the server answered with %s instead of the Veeam API (is the server address and port right?): %s'
+        % (media_type or 'an unknown content type', snippet), status=status)
+
+
+def ci_get(mapping, key, default=None):
+    """``mapping[key]``, matching the key without regard to case."""
+    if not isinstance(mapping, dict):
+        return default
+    if key in mapping:
+        return mapping[key]
+    lowered = key.lower()
+    for candidate, value in mapping.items():
+        if candidate.lower() == lowered:
+            return value
+    return default
+
+
+def dig(mapping, *keys):
+    """Follow ``keys`` down nested dicts (case-insensitive); None when a step is missing."""
+    for key in keys:
+        mapping = ci_get(mapping, key)
+        if mapping is None:
+            return None
+    return mapping
+
+
+def as_list(value):
+    """None becomes [], a single dict becomes [dict], a list stays a list."""
+    if value is None:
+        return []
+    if isinstance(value, list):
+        return value
+    return [value]
+
+
+def em_items(container, bucket, item):
+    """Items of an EM list wrapper: XML ``<Jobs><Job/>...</Jobs>`` or JSON ``{"Jobs": {"Jobs": [...]}}``."""
+    wrapper = ci_get(container, bucket)
+    if wrapper is None:
+        return []
+    if isinstance(wrapper, list):
+        return wrapper
+    found = ci_get(wrapper, item)
+    if found is None:
+        found = ci_get(wrapper, bucket)
+    return as_list(found)
+
+
+def em_links(entity):
+    """The ``Links`` of an EM entity as a list of dicts with Rel, Href, Name, Type."""
+    links = ci_get(entity, 'Links')
+    if isinstance(links, dict):
+        links = ci_get(links, 'Link')
+    return [link for link in as_list(links) if isinstance(link, dict)]
+
+
+def em_link(entity, rel, link_type=None):
+    """The first link with that Rel (and Type, when given), or None."""
+    for link in em_links(entity):
+        if (ci_get(link, 'Rel') or '').lower() != rel.lower():
+            continue
+        if link_type and (ci_get(link, 'Type') or '').lower() != link_type.lower():
+            continue
+        return link
+    return None
+
+
+def guid_of(value):
+    """The GUID in a URN (``urn:veeam:Job:<guid>``) or an Href; None when there is none."""
+    if not value:
+        return None
+    found = _GUID.findall(str(value))
+    return found[-1] if found else None
+
+
+def is_guid(value):
+    return bool(value) and _GUID.fullmatch(str(value)) is not None
+
+
+def to_bool(value):
+    """EM XML gives 'true'/'false' strings, JSON gives booleans."""
+    if value is None or isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ('true', '1'):
+        return True
+    if text in ('false', '0'):
+        return False
+    return None
+
+
+def to_int(value):
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return int(float(value))
+    except (TypeError, ValueError):
+        return None
+
+
+def to_text(value):
+    """A plain string value, or None (XML gives None for empty elements, dicts for complex ones)."""
+    if value is None or isinstance(value, (dict, list)):
+        return None
+    return str(value)
+
+
+def parse_time(value):
+    """Parse an ISO 8601 time as both APIs write it (any fraction length, Z, offsets, or none = UTC)."""
+    if not value or not isinstance(value, str):
+        return None
+    match = _ISO_TIME.match(value.strip())
+    if not match:
+        return None
+    year, month, day, hour, minute, second, fraction, zone = match.groups()
+    moment = datetime.datetime(int(year), int(month), int(day), int(hour), int(minute), int(second or 0),
+                               int((fraction or '0')[:6].ljust(6, '0')))
+    offset = datetime.timedelta(0)
+    if zone and zone.upper() != 'Z':
+        sign = -1 if zone[0] == '-' else 1
+        digits = zone[1:].replace(':', '')
+        offset = sign * datetime.timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+    return (moment - offset).replace(tzinfo=UTC)
+
+
+def format_time(moment):
+    """A UTC datetime as ``2026-11-22T10:15:00Z``."""
+    if moment is None:
+        return None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+    return moment.strftime('%Y-%m-%dT%H:%M:%SZ')
+
+
+def utc_time(value):
+    """Any server time string as ``2026-11-22T10:15:00Z`` in UTC; None when absent or unreadable."""
+    return format_time(parse_time(value))
+

@@ -1,0 +1,279 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, backupops.veeam contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Client of the Veeam Service Provider Console REST API v3 (``https://HOST:1280/api/v3``).
+
+Internal to this collection, may change without notice.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import time
+
+from ansible_collections.backupops.veeam.plugins.module_utils._errors import (
+    VeeamAuthError,
+    VeeamHTTPError,
+    VeeamNotFoundError,
+    VeeamProtocolError,
+    VeeamTaskError,
+    VeeamTimeoutError,
+)
+from ansible_collections.backupops.veeam.plugins.module_utils._normalize import vspc_job
+from ansible_collections.backupops.veeam.plugins.module_utils._parse import is_guid, parse_body
+
+PAGE_LIMIT = 500
+# jobs of these types are agent jobs: veeam_agent_job_info lists them, veeam_job_info does not
+AGENT_JOB_TYPES = frozenset(('AgentBackupJob', 'AgentPolicy'))
+JOBS_PATH = '/infrastructure/backupServers/jobs'
+AGENT_JOBS_PATH = '/infrastructure/backupServers/jobs/agentJobs'
+
+
+def error_text(body, fallback):
+    """The messages of a VSPC ``errors[]`` body (or an OAuth ``error_description``), else ``fallback``."""
+    if isinstance(body, dict):
+        messages = [str(error.get('message')) for error in body.get('errors') or []
+                    if isinstance(error, dict) and error.get('message')]
+        if messages:
+            return '; '.join(messages)
+        if body.get('error_description') or body.get('error'):
+            return str(body.get('error_description') or body.get('error'))
+    return fallback
+
+
+def in_condition(prop, values):
+    """A VSPC filter condition matching ``prop`` against exact values (``in`` is a documented operation)."""
+    return {'property': prop, 'operation': 'in', 'collation': 'ordinal', 'value': list(values)}
+
+
+class VSPCClient:
+    """A VSPC connection with a bearer token (password grant, refreshed) or an API key.
+
+    Tokens are kept in memory only and are not revoked at exit: VSPC revokes every token of the
+    user at once, which would log out the same account's other sessions (parallel AWX jobs).
+    """
+
+    api = 'vspc'
+
+    def __init__(self, transport, username=None, password=None, api_key=None, register_secret=None, warn=None,
+                 clock=time.monotonic, sleep=time.sleep, async_timeout=600):
+        self.transport = transport
+        self._username = username
+        self._password = password
+        self._api_key = api_key
+        self._register_secret = register_secret or (lambda value: None)
+        self._warn = warn or (lambda message: None)
+        self._clock = clock
+        self._sleep = sleep
+        self._async_timeout = async_timeout
+        self._access_token = None
+        self._refresh_token = None
+        self._expires_at = None
+        self._server_names = None
+
+    def __enter__(self):
+        if self._api_key:
+            self._register_secret(self._api_key)
+        else:
+            self._take_token()
+        return self
+
+    def __exit__(self, *exc_info):
+        self._access_token = self._refresh_token = None
+        self.transport.close()
+        return False
+
+    # -- tokens --------------------------------------------------------------------------------
+    def _take_token(self):
+        """Refresh the token when there is a refresh token, else (or when that fails) log on with the password."""
+        if self._refresh_token:
+            grant = {'grant_type': 'refresh_token', 'refresh_token': self._refresh_token}
+            if self._token_request(grant, fail=False):
+                return
+        grant = {'grant_type': 'password', 'username': self._username, 'password': self._password}
+        self._token_request(grant, fail=True)
+
+    def _token_request(self, form, fail):
+        response = self.transport.send('POST', '/token', data=form, idempotent=True, auth_request=True,
+                                       headers={'Accept': 'application/json'})
+        body = self._json(response)
+        if response.status_code != 200:
+            if not fail:
+                return False
+            message = error_text(body, 'HTTP %s' % response.status_code)
+            raise VeeamAuthError('Service Provider Console refused the logon of user %r: %s'
+                                 % (self._username, message), status=response.status_code, server_message=message)
+        token = body.get('access_token') if isinstance(body, dict) else None
+        if not token:
+            if isinstance(body, dict) and body.get('mfa_token'):
+                raise VeeamAuthError('the account %r needs multi-factor authentication; use an API key (option api_key)'
+                                     % self._username)
+            raise VeeamProtocolError('Service Provider Console answered the token request without an access token')
+        self._access_token = token
+        self._register_secret(token)
+        self._refresh_token = body.get('refresh_token')
+        if self._refresh_token:
+            self._register_secret(self._refresh_token)
+        try:
+            lifetime = float(body.get('expires_in') or 3600)
+        except (TypeError, ValueError):
+            lifetime = 3600.0
+        # refresh a little early so a token never expires between the check and the request
+        self._expires_at = self._clock() + max(lifetime - min(60.0, lifetime / 4), 1.0)
+        return True
+
+    def _authorization(self):
+        if self._api_key:
+            return 'Bearer ' + self._api_key
+        if self._access_token is None or self._clock() >= self._expires_at:
+            self._take_token()
+        return 'Bearer ' + self._access_token
+
+    # -- requests ------------------------------------------------------------------------------
+    @staticmethod
+    def _json(response):
+        dummy, body = parse_body(response.headers.get('Content-Type') or 'application/json', response.text,
+                                 response.status_code)
+        return body
+
+    def send(self, method, path, params=None, json_body=None, idempotent=None):
+        for attempt in (1, 2):
+            headers = {'Authorization': self._authorization(), 'Accept': 'application/json'}
+            response = self.transport.send(method, path, params=params, json_body=json_body, headers=headers,
+                                           idempotent=idempotent)
+            if response.status_code == 401 and attempt == 1 and not self._api_key:
+                # the token expired or was revoked: nothing was done, take a new one and resend
+                self._access_token = None
+                continue
+            return response
+
+    def request(self, method, path, params=None, json_body=None, idempotent=None):
+        """Send and return the answer's envelope (dict with data/meta/errors); follow 202 async actions."""
+        response = self.send(method, path, params=params, json_body=json_body, idempotent=idempotent)
+        if response.status_code == 202 and response.headers.get('Location'):
+            return self.follow_async(response.headers['Location'], '%s %s' % (method, path))
+        if response.status_code >= 400:
+            self._raise(response, '%s %s' % (method, path))
+        body = self._json(response)
+        if isinstance(body, dict) and body.get('errors'):
+            message = error_text(body, 'errors in the answer')
+            raise VeeamHTTPError('%s %s failed: %s' % (method, path, message), status=response.status_code,
+                                 server_message=message)
+        return body if isinstance(body, dict) else {'data': body}
+
+    def _raise(self, response, what):
+        status = response.status_code
+        try:
+            body = self._json(response)
+        except VeeamProtocolError:
+            if status in (401, 403, 404):
+                body = None
+            else:
+                raise
+        message = error_text(body, None)
+        text = '%s failed: HTTP %s' % (what, status)
+        if message:
+            text += ': %s' % message
+        if status == 404:
+            raise VeeamNotFoundError(text, status=status, server_message=message)
+        if status == 401:
+            raise VeeamAuthError(text, status=status, server_message=message)
+        raise VeeamHTTPError(text, status=status, server_message=message)
+
+    def follow_async(self, location, what):
+        """Poll ``/asyncActions/{id}`` until it ends; return the envelope of its result."""
+        deadline = self._clock() + self._async_timeout
+        while True:
+            action = self.request('GET', location).get('data') or {}
+            status = str(action.get('status') or '').lower()
+            if status == 'succeed':
+                return self.request('GET', location.rstrip('/') + '/result')
+            if status in ('failed', 'canceled'):
+                raise VeeamTaskError('%s: the queued action %s' % (what, status), details={'async_action': action})
+            if self._clock() > deadline:
+                raise VeeamTimeoutError('%s: the queued action did not end within %s seconds' % (what, self._async_timeout))
+            self._sleep(1.0)
+
+    def paged(self, path, params=None):
+        """Yield every item of a collection, ``limit=500`` a page, until the server's total is reached."""
+        offset = 0
+        while True:
+            page_params = dict(params or {}, limit=PAGE_LIMIT, offset=offset)
+            body = self.request('GET', path, params=page_params)
+            items = body.get('data') or []
+            for item in items:
+                yield item
+            total = ((body.get('meta') or {}).get('pagingInfo') or {}).get('total')
+            offset += len(items)
+            if not items or total is None or offset >= int(total):
+                return
+
+    def get(self, path, params=None):
+        return self.request('GET', path, params=params).get('data')
+
+    # -- backup servers and jobs ----------------------------------------------------------------
+    def server_names(self):
+        """{lower-case backup server uid: name}, read once."""
+        if self._server_names is None:
+            self._server_names = dict(((server.get('instanceUid') or '').lower(), server.get('name'))
+                                      for server in self.paged('/infrastructure/backupServers'))
+        return self._server_names
+
+    def resolve_server(self, backup_server):
+        """The uid of a backup server given by uid or name; None when no server has that name."""
+        if is_guid(backup_server):
+            return backup_server
+        for uid, name in self.server_names().items():
+            if name == backup_server:
+                return uid
+        return None
+
+    def find_jobs(self, agent=False, job_id=None, name=None, backup_server=None, types=None,
+                  include_last_session=False, include_raw=False):
+        """Jobs (or agent jobs) matching every given criterion, as job dicts.
+
+        VSPC always reports the latest run, so ``include_last_session`` costs nothing here.
+        """
+        names = self.server_names()
+        server_uid = None
+        if backup_server:
+            server_uid = self.resolve_server(backup_server)
+            if server_uid is None:
+                return []
+        if job_id:
+            items = self._job_by_id(job_id, agent)
+        else:
+            items = self._list_jobs(agent, name, server_uid, types)
+        jobs = [vspc_job(item, names, include_raw) for item in items]
+        jobs = [job for job in jobs if (job['type'] in AGENT_JOB_TYPES) == agent or job['type'] is None]
+        if name:
+            jobs = [job for job in jobs if job['name'] == name]
+        if server_uid:
+            jobs = [job for job in jobs if (job['backup_server_id'] or '').lower() == server_uid.lower()]
+        if types:
+            jobs = [job for job in jobs if job['type'] in set(types)]
+        return jobs
+
+    def _job_by_id(self, job_id, agent):
+        try:
+            if not agent:
+                return [self.get('%s/%s' % (JOBS_PATH, job_id))]
+            item = self.get('%s/%s' % (AGENT_JOBS_PATH, job_id)) or {}
+            if not (item.get('_embedded') or {}).get('backupServerJob'):
+                item = dict(item, _embedded={'backupServerJob': self.get('%s/%s' % (JOBS_PATH, job_id))})
+            return [item]
+        except VeeamNotFoundError:
+            return []
+
+    def _list_jobs(self, agent, name, server_uid, types):
+        prefix = '/infrastructure/backupServers/%s/jobs' % server_uid if server_uid else JOBS_PATH
+        if agent:
+            return self.paged(prefix + '/agentJobs', {'expand': 'BackupServerJob'})
+        filters = []
+        if name:
+            filters.append(in_condition('name', [name]))
+        if types:
+            filters.append(in_condition('type', types))
+        return self.paged(prefix, {'filter': json.dumps(filters)} if filters else None)

@@ -1,0 +1,220 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, backupops.veeam contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: veeam_job_info
+short_description: List Veeam backup, replication and backup copy jobs
+version_added: 1.0.0
+description:
+  - Looks up the backup, replication and backup copy jobs that Veeam Backup Enterprise Manager (O(api=em))
+    or Veeam Service Provider Console (O(api=vspc)) knows, on every backup server they manage.
+  - Returns the same keys on both APIs (see RV(jobs)). Filters combine with AND. No match returns an empty list.
+  - On O(api=em) the jobs come from the query service (C(/query?type=Job&format=Entities)), with the filters
+    applied by the server and 500 jobs a page, never one request per job.
+  - On O(api=vspc) the jobs come from C(/infrastructure/backupServers/jobs) (or the per-server path), 500 a
+    page. Veeam Agent jobs are left out; list them with M(backupops.veeam.veeam_agent_job_info).
+author:
+  - backupops.veeam contributors
+options:
+  id:
+    description:
+      - Id of one job, a GUID or an Enterprise Manager UID such as V(urn:veeam:Job:2e6c1a3f-7b1d-4f9a-9b52-0c1d2e3f4a5b).
+    type: str
+  name:
+    description:
+      - Exact job name (case-sensitive). Spaces, quotes and other characters need no escaping.
+    type: str
+  backup_server:
+    description:
+      - Only jobs of this backup server, given by id (GUID) or by name as the API shows it.
+      - A name no server has returns an empty list.
+    type: str
+  type:
+    description:
+      - Only jobs whose type is one of these, in the server's own words, for example V(Backup), V(Replica),
+        V(BackupCopy) on O(api=em), or V(BackupVm), V(ReplicationVM), V(BackupCopy) on O(api=vspc).
+    type: list
+    elements: str
+  include_last_session:
+    description:
+      - On O(api=em), also fill RV(jobs[].last_run), RV(jobs[].last_result) and RV(jobs[].running) from each job's
+        newest session. This costs one more query when up to 20 jobs match (all their sessions in one
+        filtered request); with more jobs, the sessions are read newest first, 500 a page, until every job's
+        latest session was seen (at most the 30 days of sessions Enterprise Manager keeps). Never one request per job.
+      - On O(api=vspc) these keys are always filled, and this option costs nothing.
+    type: bool
+    default: false
+  include_raw:
+    description:
+      - Add RV(jobs[].raw), the server's own representation of each job.
+    type: bool
+    default: false
+extends_documentation_fragment:
+  - backupops.veeam.connection
+  - backupops.veeam.attributes
+  - backupops.veeam.attributes.INFO_MODULE
+seealso:
+  - module: backupops.veeam.veeam_agent_job_info
+  - module: backupops.veeam.veeam_job_action
+'''
+
+EXAMPLES = r'''
+- name: List every job Enterprise Manager knows
+  backupops.veeam.veeam_job_info:
+    server: em.corp.example
+    username: CORP\backup-operator
+    password: "{{ vault_em_password }}"
+  register: all_jobs
+
+- name: Find one job by name, with its latest run
+  backupops.veeam.veeam_job_info:
+    server: em.corp.example
+    username: CORP\backup-operator
+    password: "{{ vault_em_password }}"
+    name: SQL Nightly
+    include_last_session: true
+  register: sql_job
+
+- name: Backup copy jobs of one backup server, through the Service Provider Console with an API key
+  backupops.veeam.veeam_job_info:
+    api: vspc
+    server: vspc.corp.example
+    api_key: "{{ vault_vspc_api_key }}"
+    backup_server: vbr-prod-01.corp.example
+    type: [BackupCopy]
+  register: copy_jobs
+
+- name: Set the connection once for a play, from the VEEAM_* environment or here
+  hosts: localhost
+  gather_facts: false
+  module_defaults:
+    group/backupops.veeam.veeam:
+      server: em.corp.example
+      username: CORP\backup-operator
+      password: "{{ vault_em_password }}"
+      ca_path: /etc/pki/tls/corp-ca.pem
+  tasks:
+    - name: Jobs whose schedule is switched off
+      backupops.veeam.veeam_job_info:
+      register: jobs
+
+    - name: Show them
+      ansible.builtin.debug:
+        msg: "{{ jobs.jobs | rejectattr('schedule_enabled') | map(attribute='name') | list }}"
+'''
+
+RETURN = r'''
+api:
+  description: The API that was used.
+  returned: always
+  type: str
+  sample: em
+jobs:
+  description: The matching jobs, in the order the server listed them. Empty when nothing matched.
+  returned: success
+  type: list
+  elements: dict
+  contains:
+    id:
+      description: Job id (GUID). On O(api=em) the GUID part of RV(jobs[].uid).
+      type: str
+      sample: 2e6c1a3f-7b1d-4f9a-9b52-0c1d2e3f4a5b
+    uid:
+      description: The server's unique id of the job (an C(urn:veeam:Job:...) UID on O(api=em)).
+      type: str
+      sample: urn:veeam:Job:2e6c1a3f-7b1d-4f9a-9b52-0c1d2e3f4a5b
+    name:
+      description: Job name.
+      type: str
+      sample: SQL Nightly
+    type:
+      description: Job type in the server's words (C(JobType) on O(api=em), C(type) on O(api=vspc)).
+      type: str
+      sample: Backup
+    platform:
+      description: Platform of the job (C(VMware), C(HyperV), C(vCloud) on O(api=em)); null on O(api=vspc).
+      type: str
+      sample: VMware
+    description:
+      description: Job description.
+      type: str
+      sample: Nightly backup of the SQL cluster
+    backup_server_id:
+      description: Id (GUID) of the backup server the job is configured on.
+      type: str
+      sample: 7f3d7e7a-1c55-4a57-b4a8-2f1b8c0e6d11
+    backup_server_name:
+      description: Name of that backup server.
+      type: str
+      sample: vbr-prod-01.corp.example
+    schedule_configured:
+      description: Whether the job has a schedule.
+      type: bool
+      sample: true
+    schedule_enabled:
+      description: Whether the job runs on its schedule.
+      type: bool
+      sample: true
+    next_run:
+      description: Next scheduled run, ISO 8601 in UTC; null on O(api=vspc) and for jobs without a schedule.
+      type: str
+      sample: "2026-11-23T22:00:00Z"
+    last_run:
+      description: Start of the latest run, ISO 8601 in UTC. On O(api=em) only with O(include_last_session).
+      type: str
+      sample: "2026-11-22T22:00:04Z"
+    last_result:
+      description: Result of the latest run (C(Success), C(Warning), C(Failed)); null while it runs or when unknown.
+      type: str
+      sample: Success
+    running:
+      description: Whether a run is under way. On O(api=em) only with O(include_last_session), else null.
+      type: bool
+      sample: false
+    raw:
+      description: The server's representation of the job (XML through xmltodict, or JSON). Only with O(include_raw).
+      type: dict
+      returned: when O(include_raw=true)
+      sample: {}
+'''
+
+from ansible_collections.backupops.veeam.plugins.module_utils._module import (
+    VeeamModule,
+    check_job_id,
+    check_not_empty,
+)
+
+
+def check(params):
+    check_not_empty(params, 'id', 'name', 'backup_server', 'type')
+    check_job_id(params['id'], 'id')
+
+
+def main():
+    veeam = VeeamModule(dict(
+        id=dict(type='str'),
+        name=dict(type='str'),
+        backup_server=dict(type='str'),
+        type=dict(type='list', elements='str'),
+        include_last_session=dict(type='bool', default=False),
+        include_raw=dict(type='bool', default=False),
+    ))
+    params = veeam.params
+
+    def work(client):
+        jobs = client.find_jobs(job_id=params['id'], name=params['name'], backup_server=params['backup_server'],
+                                types=params['type'], include_last_session=params['include_last_session'],
+                                include_raw=params['include_raw'])
+        return dict(changed=False, jobs=jobs)
+
+    veeam.run(work, check=check)
+
+
+if __name__ == '__main__':
+    main()
