@@ -1,0 +1,114 @@
+# Build, lint and test backupops.veeam. Needs GNU make and python3 (3.11); everything else is
+# installed into .venv by `make venv`. `make help` lists the targets.
+
+PYTHON ?= python3
+VENV = .venv
+BIN = $(CURDIR)/$(VENV)/bin
+VENV_STAMP = $(VENV)/.requirements.stamp
+
+# build/ is git-ignored. build/collections is a collection root: ansible_collections/backupops/veeam
+# there is a symlink to this checkout, so ansible, ansible-playbook and ansible-test find the
+# collection without a copy.
+COLLECTIONS = $(CURDIR)/build/collections
+COLLECTION_LINK = $(COLLECTIONS)/ansible_collections/backupops/veeam
+
+# Python the sanity tests run on (controller and modules alike).
+SANITY_PYTHON ?= 3.11
+SANITY_ARGS ?=
+PYTEST_ARGS ?=
+DEMO_ARGS ?=
+
+# `make simulator` (by hand, in the foreground)
+SIM_EM_PORT ?= 9398
+SIM_VSPC_PORT ?= 1280
+SIM_STATE_DIR ?= build/simulator
+SIM_ARGS ?=
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+# Run in the collection link: ansible-test decides what it tests from the path it is run in.
+# os.getcwd() resolves the symlink to the checkout, so name the content root explicitly too.
+# (That is also why sanity runs with --local: --venv delegates to a child ansible-test whose
+# content root is os.getcwd(), the checkout, which has no ansible_collections parent. With
+# --requirements, --local still installs each sanity test's requirements into a venv of its own
+# under ~/.ansible/test/venv, so nothing is added to $(VENV).)
+IN_COLLECTION = cd $(COLLECTION_LINK) && ANSIBLE_TEST_CONTENT_ROOT=$(COLLECTION_LINK)
+TEST_ENV = PATH="$(BIN):$$PATH" ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS)
+
+# $(call pytest,DIR,EXTRA ENV): pytest on DIR; a missing or empty DIR (pytest's exit code 5,
+# "no tests collected") passes with a note, every other failure fails.
+define pytest
+	@if [ ! -d $(1) ]; then echo "$(1): absent, no tests to run"; exit 0; fi; \
+	rc=0; $(TEST_ENV) $(2) $(BIN)/python -m pytest $(1) $(PYTEST_ARGS) || rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "$(1): no tests collected yet"; exit 0; fi; \
+	exit $$rc
+endef
+
+.PHONY: help venv install collection-link sanity units lint changelog-lint integration test \
+	demo simulator build clean distclean
+
+help:
+	@echo "make venv         create $(VENV) with requirements.txt + requirements-dev.txt"
+	@echo "make install      link the checkout into build/collections (alias: collection-link)"
+	@echo "make test         sanity + units + lint + integration"
+	@echo "make sanity       ansible-test sanity on Python $(SANITY_PYTHON) (SANITY_ARGS=--test pylint ...)"
+	@echo "make units        pytest tests/unit"
+	@echo "make lint         ansible-lint + antsibull-changelog lint"
+	@echo "make integration  pytest tests/integration (starts the simulator)"
+	@echo "make demo         start the simulator, run playbooks/demo.yml against it, stop it"
+	@echo "make simulator    run the simulator in the foreground (EM :$(SIM_EM_PORT), VSPC :$(SIM_VSPC_PORT))"
+	@echo "make build        ansible-galaxy collection build into build/dist"
+	@echo "make clean        remove build/, tests/output and caches (distclean: and $(VENV))"
+
+venv: $(VENV_STAMP)
+
+# Re-runs only when a requirements file changed (or the venv is gone).
+$(VENV_STAMP): requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt -r requirements-dev.txt
+	touch $@
+
+install collection-link:
+	mkdir -p $(dir $(COLLECTION_LINK))
+	ln -sfn $(CURDIR) $(COLLECTION_LINK)
+
+sanity: venv install
+	$(IN_COLLECTION) $(TEST_ENV) $(BIN)/ansible-test sanity --requirements --local \
+		--python $(SANITY_PYTHON) $(SANITY_ARGS)
+
+units: venv install
+	$(call pytest,tests/unit,PYTHONPATH=$(COLLECTIONS))
+
+lint: venv install changelog-lint
+	$(IN_COLLECTION) $(TEST_ENV) $(BIN)/ansible-lint
+
+changelog-lint: venv
+	$(BIN)/antsibull-changelog lint
+
+integration: venv install
+	$(call pytest,tests/integration,PYTHONPATH=$(CURDIR)/tests:$(COLLECTIONS))
+
+# Each step fails the run; make stops at the first failure (use make -k to see them all).
+test: sanity units lint integration
+
+demo: venv install
+	PATH="$(BIN):$$PATH" DEMO_PYTHON=$(BIN)/python COLLECTIONS=$(COLLECTIONS) \
+		bash tests/scripts/demo.sh $(DEMO_ARGS)
+
+simulator: venv
+	mkdir -p $(SIM_STATE_DIR)
+	PYTHONPATH=$(CURDIR)/tests $(BIN)/python -m veeamsim --ready-file $(SIM_STATE_DIR)/ready.json \
+		--em-port $(SIM_EM_PORT) --vspc-port $(SIM_VSPC_PORT) --state-dir $(SIM_STATE_DIR) $(SIM_ARGS)
+
+build: venv
+	$(BIN)/ansible-galaxy collection build --force --output-path build/dist
+
+clean:
+	rm -rf build tests/output .pytest_cache
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV)

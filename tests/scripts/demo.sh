@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# make demo: start the Veeam simulator, run playbooks/demo.yml against it, stop the simulator.
+# make passes DEMO_PYTHON (the venv's python), COLLECTIONS (the collection root that links to this
+# checkout) and the venv's bin/ first in PATH. Arguments go to ansible-playbook (make demo DEMO_ARGS=-v).
+set -euo pipefail
+
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+cd "$top"
+collections=${COLLECTIONS:-$top/build/collections}
+python=${DEMO_PYTHON:-python3}
+playbook=${DEMO_PLAYBOOK:-playbooks/demo.yml}
+ready_timeout=${SIM_READY_TIMEOUT:-30}
+
+if [ ! -f "$playbook" ]; then
+  echo "demo: $playbook does not exist yet" >&2
+  exit 1
+fi
+
+state_dir=$(mktemp -d "${TMPDIR:-/tmp}/veeamsim-demo.XXXXXX")
+ready="$state_dir/ready.json"
+sim_pid=
+
+stop_simulator() {
+  local status=$?
+  if [ -n "$sim_pid" ] && kill -0 "$sim_pid" 2>/dev/null; then
+    kill -TERM "$sim_pid" 2>/dev/null || true
+    local waited=0
+    while kill -0 "$sim_pid" 2>/dev/null && [ "$waited" -lt 50 ]; do
+      sleep 0.2
+      waited=$((waited + 1))
+    done
+    kill -KILL "$sim_pid" 2>/dev/null || true
+    wait "$sim_pid" 2>/dev/null || true
+  fi
+  if [ "$status" -ne 0 ] && [ -s "$state_dir/simulator.log" ]; then
+    echo "demo: last lines of the simulator's output:" >&2
+    tail -n 20 "$state_dir/simulator.log" >&2
+  fi
+  rm -rf "$state_dir"
+}
+trap stop_simulator EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+PYTHONPATH="$top/tests" "$python" -m veeamsim --ready-file "$ready" --em-port 0 --vspc-port 0 \
+  --state-dir "$state_dir" >"$state_dir/simulator.log" 2>&1 &
+sim_pid=$!
+
+# Wait for the ready file (written once both APIs listen), up to $ready_timeout seconds.
+deadline=$((SECONDS + ready_timeout))
+until [ -s "$ready" ] && "$python" -c 'import json, sys; json.load(open(sys.argv[1]))' "$ready" 2>/dev/null; do
+  if ! kill -0 "$sim_pid" 2>/dev/null; then
+    echo "demo: the simulator exited before it was ready" >&2
+    exit 1
+  fi
+  if [ "$SECONDS" -ge "$deadline" ]; then
+    echo "demo: the simulator was not ready after ${ready_timeout}s" >&2
+    exit 1
+  fi
+  sleep 0.2
+done
+
+field() { "$python" -c 'import json, sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$ready" "$1"; }
+
+export ANSIBLE_COLLECTIONS_PATH="$collections"
+export VEEAM_SERVER VEEAM_PORT VEEAM_CA_PATH
+VEEAM_SERVER=$(field host)
+VEEAM_PORT=$(field em_port)
+VEEAM_CA_PATH=$(field ca_path)
+export VEEAM_USERNAME=admin
+export VEEAM_PASSWORD=Simulator-Pass1
+# VEEAM_PORT is the Enterprise Manager port (api: em, the default); a play for the Service
+# Provider Console sets port: "{{ lookup('env', 'VEEAM_SIM_VSPC_PORT') }}".
+export VEEAM_SIM_EM_PORT="$VEEAM_PORT"
+export VEEAM_SIM_VSPC_PORT
+VEEAM_SIM_VSPC_PORT=$(field vspc_port)
+
+echo "demo: simulator up (pid $sim_pid): Enterprise Manager https://$VEEAM_SERVER:$VEEAM_PORT/api," \
+  "Service Provider Console https://$VEEAM_SERVER:$VEEAM_SIM_VSPC_PORT/api/v3"
+ansible-playbook "$playbook" "$@"
