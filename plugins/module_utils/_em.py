@@ -33,12 +33,12 @@ from ansible_collections.backupops.veeam.plugins.module_utils._normalize import 
     apply_last_session,
     em_job,
     em_session,
+    uid_id,
 )
 from ansible_collections.backupops.veeam.plugins.module_utils._parse import (
     ci_get,
     em_items,
     em_link,
-    guid_of,
     is_guid,
     parse_body,
     to_bool,
@@ -325,8 +325,8 @@ class EMClient:
                 conditions = [','.join('JobUid==' + quote(uids[job_id]) for job_id in sorted(uids))]
             remaining = set(uids)
             for entity in self.query(query_type, conditions, sort_desc='CreationTime'):
-                # compare GUIDs: the URN prefix of an agent job's sessions is not documented
-                job_id = (guid_of(to_text(ci_get(entity, 'JobUid'))) or '').lower()
+                # compare ids, not URNs: the URN prefix of an agent job's sessions is not documented
+                job_id = (uid_id(to_text(ci_get(entity, 'JobUid'))) or '').lower()
                 if job_id in remaining:
                     found[job_id] = em_session(entity)
                     remaining.discard(job_id)

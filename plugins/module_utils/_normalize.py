@@ -37,7 +37,7 @@ VSPC_RUNNING_STATES = {
 }
 
 
-def _uid_id(uid):
+def uid_id(uid):
     """The id part of an EM UID: the GUID, or whatever follows the last colon."""
     if not uid:
         return None
@@ -59,7 +59,7 @@ def em_job(entity, include_raw=False):
     uid = to_text(ci_get(entity, 'UID'))
     server = em_link(entity, 'Up', 'BackupServerReference') or {}
     job = {
-        'id': _uid_id(uid),
+        'id': uid_id(uid),
         'uid': uid,
         'name': to_text(ci_get(entity, 'Name')),
         'type': to_text(ci_get(entity, 'JobType')),
@@ -83,9 +83,9 @@ def em_session(entity, include_raw=False):
     """A session dict from an EM ``BackupJobSession`` (or ``ReplicaJobSession``) entity."""
     state = to_text(ci_get(entity, 'State'))
     session = {
-        'id': _uid_id(to_text(ci_get(entity, 'UID'))),
+        'id': uid_id(to_text(ci_get(entity, 'UID'))),
         'name': to_text(ci_get(entity, 'Name')),
-        'job_id': _uid_id(to_text(ci_get(entity, 'JobUid'))),
+        'job_id': uid_id(to_text(ci_get(entity, 'JobUid'))),
         'job_name': to_text(ci_get(entity, 'JobName')),
         'job_type': to_text(ci_get(entity, 'JobType')),
         'state': state,

@@ -1,0 +1,105 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, backupops.veeam contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import pytest
+
+from ansible_collections.backupops.veeam.plugins.module_utils._errors import VeeamOptionError
+from ansible_collections.backupops.veeam.plugins.module_utils._module import (
+    base_url,
+    check_credentials,
+    check_job_id,
+    check_not_empty,
+)
+
+
+@pytest.mark.parametrize('api, server, port, expected', [
+    ('em', 'em.corp.example', None, 'https://em.corp.example:9398/api'),
+    ('vspc', 'vspc.corp.example', None, 'https://vspc.corp.example:1280/api/v3'),
+    ('em', 'em.corp.example', 443, 'https://em.corp.example:443/api'),
+    ('em', 'em.corp.example:9999', 443, 'https://em.corp.example:9999/api'),
+    ('em', 'https://em.corp.example', None, 'https://em.corp.example:9398/api'),
+    ('em', 'https://em.corp.example:8443/api/', 1, 'https://em.corp.example:8443/api'),
+    ('vspc', 'https://vspc.corp.example/api/v3', None, 'https://vspc.corp.example:1280/api/v3'),
+    ('em', '10.0.0.5', None, 'https://10.0.0.5:9398/api'),
+    ('em', '[::1]:9400', None, 'https://[::1]:9400/api'),
+    ('em', '::1', None, 'https://[::1]:9398/api'),
+    ('em', '  em.corp.example  ', None, 'https://em.corp.example:9398/api'),
+])
+def test_base_url(api, server, port, expected):
+    assert base_url(api, server, port) == expected
+
+
+@pytest.mark.parametrize('server, port, words', [
+    ('', None, ['server']),
+    ('http://em.corp.example', None, ['server', 'https only']),
+    ('https://em.corp.example/other', None, ['server', 'path']),
+    ('em.corp.example:port', None, ['server', 'invalid port']),
+    ('em corp', None, ['server']),
+    ('em.corp.example', 70000, ['port']),
+    ('em.corp.example', 0, []),  # 0 means "not set": the default port is used
+])
+def test_base_url_rejects_bad_servers_naming_the_option(server, port, words):
+    if not words:
+        assert base_url('em', server, port).endswith(':9398/api')
+        return
+    with pytest.raises(VeeamOptionError) as caught:
+        base_url('em', server, port)
+    for word in words:
+        assert word in caught.value.message
+
+
+def params(**kwargs):
+    base = dict(api='em', username=None, password=None, api_key=None)
+    base.update(kwargs)
+    return base
+
+
+@pytest.mark.parametrize('given', [
+    params(username='admin', password='p:a&s%s+ wörd'),
+    params(api='vspc', username='admin', password='x'),
+    params(api='vspc', api_key='key'),
+])
+def test_valid_credentials(given):
+    check_credentials(given)
+
+
+@pytest.mark.parametrize('given, words', [
+    (params(), ['missing credentials', 'username', 'password', 'VEEAM_USERNAME']),
+    (params(api='vspc'), ['missing credentials', 'api_key']),
+    (params(username='admin'), ['password is required']),
+    (params(password='x'), ['username is required']),
+    (params(api_key='key'), ['api_key', 'api=vspc only']),
+    (params(api='vspc', api_key='key', username='admin', password='x'), ['either api_key', 'not both']),
+])
+def test_bad_credentials_name_the_options(given, words):
+    with pytest.raises(VeeamOptionError) as caught:
+        check_credentials(given)
+    for word in words:
+        assert word in caught.value.message
+
+
+@pytest.mark.parametrize('value', [None, '2e6c1a3f-7b1d-4f9a-9b52-0c1d2e3f4a5b', 'urn:veeam:Job:2E6C1A3F-7B1D-4F9A-9B52-0C1D2E3F4A5B',
+                                   'urn:veeam:AgentBackupJob:2e6c1a3f-7b1d-4f9a-9b52-0c1d2e3f4a5b'])
+def test_job_ids_accepted(value):
+    check_job_id(value, 'id')
+
+
+@pytest.mark.parametrize('value', ['42', 'SQL Nightly', 'urn:veeam:Job:42', '2e6c1a3f-7b1d-4f9a-9b52-0c1d2e3f4a5b"'])
+def test_malformed_job_ids_are_refused_naming_the_option(value):
+    with pytest.raises(VeeamOptionError) as caught:
+        check_job_id(value, 'id')
+    assert caught.value.message.startswith('id: ')
+
+
+def test_empty_strings_are_refused_naming_the_option():
+    with pytest.raises(VeeamOptionError) as caught:
+        check_not_empty({'name': '  ', 'type': None}, 'name', 'type')
+    assert caught.value.message == 'name: must not be empty'
+    with pytest.raises(VeeamOptionError) as caught:
+        check_not_empty({'name': None, 'type': ['Backup', '']}, 'name', 'type')
+    assert caught.value.message.startswith('type: ')
