@@ -122,6 +122,17 @@ def check_job_id(value, option):
                                % (option, value))
 
 
+_TYPE_WORD = re.compile(r'^[A-Za-z][A-Za-z0-9]*$')
+
+
+def check_type_words(values, option):
+    """Job type words are letters and digits (``Backup``, ``BackupVm``): nothing that could alter a filter."""
+    for value in values or []:
+        if not _TYPE_WORD.match(value):
+            raise VeeamOptionError('%s: %r is not a Veeam type word (letters and digits only, such as Backup)'
+                                   % (option, value))
+
+
 def check_not_empty(params, *options):
     for option in options:
         value = params.get(option)

@@ -188,12 +188,14 @@ from ansible_collections.backupops.veeam.plugins.module_utils._module import (
     VeeamModule,
     check_job_id,
     check_not_empty,
+    check_type_words,
 )
 
 
 def check(params):
     check_not_empty(params, 'id', 'name', 'backup_server', 'type')
     check_job_id(params['id'], 'id')
+    check_type_words(params['type'], 'type')
 
 
 def main():
