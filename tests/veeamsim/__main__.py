@@ -1,0 +1,104 @@
+# Copyright: (c) 2026, backupops.veeam contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Command line: PYTHONPATH=tests python -m veeamsim --ready-file F [options]. See README.md."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import socket
+import sys
+import tempfile
+import threading
+import time
+
+from . import server, state, tls
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(prog="veeamsim", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--em-port", type=int, default=0, help="0 picks a free port")
+    parser.add_argument("--vspc-port", type=int, default=0, help="0 picks a free port")
+    parser.add_argument("--scale", type=int, default=0, help="add N backup jobs and N agent jobs")
+    parser.add_argument("--seed", default="1")
+    parser.add_argument("--state-dir", default=None, help="where ca.pem and the server certificate go")
+    parser.add_argument("--ready-file", default=None)
+    parser.add_argument("--em-session-idle", type=float, default=900.0)
+    parser.add_argument("--vspc-token-lifetime", type=float, default=3600.0)
+    parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
+    return parser.parse_args(argv)
+
+
+def _url_host(host):
+    return "[%s]" % host if ":" in host else host
+
+
+def _wait_accepting(host, port, deadline):
+    while True:
+        try:
+            with socket.create_connection((host, port), timeout=1):
+                return
+        except OSError:
+            if time.time() > deadline:
+                raise
+            time.sleep(0.05)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    state_dir = args.state_dir or tempfile.mkdtemp(prefix="veeamsim-")
+    ca_path, cert_path, key_path = tls.generate(state_dir)
+    ctx = tls.server_context(cert_path, key_path)
+    model = state.Model(seed=args.seed, scale=args.scale, em_idle=args.em_session_idle,
+                        vspc_lifetime=args.vspc_token_lifetime)
+    em_srv, vspc_srv = server.start(args.host, args.em_port, args.vspc_port, model, ctx, args.verbose)
+    em_port = em_srv.server_address[1]
+    vspc_port = vspc_srv.server_address[1]
+    deadline = time.time() + 30
+    _wait_accepting(args.host, em_port, deadline)
+    _wait_accepting(args.host, vspc_port, deadline)
+    host = _url_host(args.host)
+    info = {
+        "em_url": "https://%s:%d/api" % (host, em_port),
+        "vspc_url": "https://%s:%d/api/v3" % (host, vspc_port),
+        "em_port": em_port,
+        "vspc_port": vspc_port,
+        "host": args.host,
+        "ca_path": os.path.abspath(ca_path),
+        "pid": os.getpid(),
+    }
+    if args.ready_file:
+        tmp = args.ready_file + ".tmp"
+        with open(tmp, "w") as handle:
+            json.dump(info, handle)
+        os.replace(tmp, args.ready_file)
+    print("EM:   %s" % info["em_url"])
+    print("VSPC: %s" % info["vspc_url"])
+    print("CA: %s" % info["ca_path"])
+    print("jobs: %d, sessions: %d" % (len(model.jobs), len(model.sessions)))
+    sys.stdout.flush()
+
+    stop = threading.Event()
+
+    def _stop(signum, frame):
+        stop.set()
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    while not stop.is_set():
+        stop.wait(0.5)
+    for srv in (em_srv, vspc_srv):
+        srv.shutdown()
+        srv.server_close()
+    if args.ready_file:
+        try:
+            os.unlink(args.ready_file)
+        except OSError:
+            pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

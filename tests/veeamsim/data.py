@@ -1,0 +1,267 @@
+# Copyright: (c) 2026, backupops.veeam contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The simulator's data set: backup servers, jobs, agent jobs and their session history.
+
+Everything is derived from the seed, so ids are the same on every start and after a reset.
+Times are epoch seconds (floats, UTC); "now" is the real wall clock.
+"""
+
+from __future__ import annotations
+
+import datetime
+import random
+import uuid
+
+HISTORY_DAYS = 45          # >= 6 weeks of history
+DEFAULT_RUN_DURATION = 5.0  # seconds a run started through the API lasts unless configured
+DAY = 86400.0
+
+# VSPC job `type` for each EM JobType
+VSPC_TYPE = {"Backup": "BackupVm", "Replica": "ReplicationVM", "BackupCopy": "BackupCopy", "AgentBackup": "AgentBackupJob"}
+
+FAILURES = [
+    "Error: Failed to connect to host esx-02.corp.example: connection timed out",
+    "Error: Not enough free space on repository \"Main Repository\" (required 412.5 GB, available 120.2 GB)",
+    "Error: Failed to create VM snapshot. The operation is not allowed in the current state.",
+    "Error: Unable to connect to Veeam Agent on the computer: the RPC server is unavailable",
+]
+WARNINGS = [
+    "Warning: Changed block tracking cannot be enabled for one of the disks, full scan will be used",
+    "Warning: Failed to truncate transaction logs for SQL Server databases",
+    "Warning: 1 of 12 files could not be read and were skipped",
+]
+
+
+class Server(object):
+    __slots__ = ("id", "name", "description", "port", "version", "installation_uid", "organization_uid",
+                 "location_uid", "agent_uid")
+
+    def __init__(self, **kw):
+        for key, value in kw.items():
+            setattr(self, key, value)
+
+
+class Job(object):
+    """One backup-server job (kind 'job') or Veeam Agent job (kind 'agent')."""
+
+    __slots__ = ("id", "unique_uid", "kind", "name", "description", "em_type", "platform", "vspc_type", "os_type",
+                 "server_id", "schedule_configured", "schedule_enabled", "hour", "minute", "destination",
+                 "run_duration", "run_outcome", "run_failure_message", "created", "hist_duration", "index",
+                 "license_type", "backup_mode")
+
+    def __init__(self, **kw):
+        self.os_type = None
+        self.license_type = None
+        self.backup_mode = None
+        self.run_duration = DEFAULT_RUN_DURATION
+        self.run_outcome = "Success"
+        self.run_failure_message = None
+        for key, value in kw.items():
+            setattr(self, key, value)
+
+    @property
+    def em_uid(self):
+        return "urn:veeam:%s:%s" % ("AgentBackupJob" if self.kind == "agent" else "Job", self.id)
+
+    @property
+    def session_kind(self):
+        """EM entity type of this job's sessions: replica jobs have ReplicaJobSession."""
+        return "ReplicaJobSession" if self.em_type == "Replica" else "BackupJobSession"
+
+
+class Session(object):
+    """One job run. State is derived from timestamps (see state.session_state)."""
+
+    __slots__ = ("id", "job", "start", "end", "outcome", "failure_message", "is_retry", "stopped_at", "visible_at")
+
+    def __init__(self, sid, job, start, end, outcome, failure_message=None, is_retry=False, visible_at=None):
+        self.id = sid
+        self.job = job
+        self.start = start
+        self.end = end
+        self.outcome = outcome
+        self.failure_message = failure_message
+        self.is_retry = is_retry
+        self.stopped_at = None
+        self.visible_at = start if visible_at is None else visible_at
+
+
+def _guid(rng):
+    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+
+
+# name, server index, EM JobType, Platform, last result, extra flags
+BACKUP_JOBS = [
+    ("Daily Backup", 0, "Backup", "VMware", "Success", {}),
+    ('Exchange "Mail" Backup', 0, "Backup", "VMware", "Warning", {}),
+    ("SQL Server; Nightly, Full", 0, "Backup", "HyperV", "Success", {}),
+    ("Sauvegarde Comptabilit\u00e9 \u2013 M\u00fcller", 0, "Backup", "VMware", "Success", {}),
+    ("File Server Backup", 0, "Backup", "HyperV", "Failed", {}),
+    ("DC Replication", 0, "Replica", "VMware", "Success", {}),
+    ("Offsite Backup Copy", 0, "BackupCopy", "VMware", "Success", {}),
+    ("Legacy Archive Backup", 0, "Backup", "VMware", "Success", {"schedule_enabled": False}),
+    ("Manual Test Backup", 0, "Backup", "HyperV", "Success", {"schedule_configured": False}),
+    ("Long Running Backup", 0, "Backup", "VMware", "Success", {"running": 6 * 3600.0}),
+    ("Daily Backup", 1, "Backup", "HyperV", "Success", {}),
+    ("DR Replica - Web Tier", 1, "Replica", "VMware", "Failed", {}),
+    ("DR Backup Copy", 1, "BackupCopy", "HyperV", "Warning", {}),
+    ("Branch File Shares", 2, "Backup", "HyperV", "Warning", {}),
+    ("Branch Copy to HQ", 2, "BackupCopy", "VMware", "Failed", {}),
+]
+
+AGENT_JOBS = [
+    ("Linux Web Servers", 0, "AgentForLinux", "Success", {}),
+    ("Linux DB Servers", 0, "AgentForLinux", "Failed", {}),
+    ("Windows File Server Agent", 0, "AgentForWindows", "Success", {"running": 5 * 3600.0}),
+    ("Windows Workstations", 0, "AgentForWindows", "Warning", {}),
+    ("RHEL Cluster Agent", 1, "AgentForLinux", "Success", {}),
+    ("Branch Laptops", 2, "AgentForWindows", "Success", {"schedule_enabled": False}),
+]
+
+SERVERS = [
+    ("vbr-prod-01.corp.example", "Production backup server"),
+    ("vbr-dr-01.corp.example", "Disaster recovery site"),
+    ("vbr-branch-01.corp.example", "Branch office"),
+]
+
+
+class DataSet(object):
+    """servers, jobs (ordered dict id -> Job) and sessions (list, oldest first)."""
+
+    def __init__(self, servers, jobs, sessions, running_ids):
+        self.servers = servers
+        self.jobs = jobs
+        self.sessions = sessions
+        self.running_ids = running_ids
+
+
+def build(seed=1, scale=0, now=None):
+    """Build the data set for a seed; `scale` adds that many backup jobs and agent jobs."""
+    now = float(now if now is not None else datetime.datetime.now(datetime.timezone.utc).timestamp())
+    rng = random.Random("veeamsim/%s" % seed)
+    servers = []
+    for name, desc in SERVERS:
+        servers.append(Server(id=_guid(rng), name=name, description=desc, port=9392, version="12.3.1.1139",
+                              installation_uid=_guid(rng), organization_uid=None, location_uid=None,
+                              agent_uid=_guid(rng)))
+    org_uid = _guid(rng)
+    loc_uid = _guid(rng)
+    for srv in servers:
+        srv.organization_uid = org_uid
+        srv.location_uid = loc_uid
+
+    jobs = {}
+    specs = []
+    for idx, (name, srv, em_type, platform, last, flags) in enumerate(BACKUP_JOBS):
+        job = Job(id=_guid(rng), unique_uid=_guid(rng), kind="job", name=name, em_type=em_type, platform=platform,
+                  vspc_type=VSPC_TYPE[em_type], server_id=servers[srv].id,
+                  description="Created by CORP\\backupadmin at %d/%d/2025." % (1 + idx % 12, 1 + idx),
+                  schedule_configured=flags.get("schedule_configured", True),
+                  schedule_enabled=flags.get("schedule_enabled", True) and flags.get("schedule_configured", True),
+                  hour=(18 + idx) % 24, minute=(idx * 7) % 60,
+                  destination="Main Repository" if em_type != "Replica" else "esx-dr-01.corp.example",
+                  hist_duration=600.0 + (idx * 397) % 3600, index=idx)
+        jobs[job.id] = job
+        specs.append((job, last, flags))
+    for idx, (name, srv, platform, last, flags) in enumerate(AGENT_JOBS):
+        linux = platform == "AgentForLinux"
+        job = Job(id=_guid(rng), unique_uid=_guid(rng), kind="agent", name=name, em_type="AgentBackup",
+                  platform=platform, vspc_type="AgentBackupJob", os_type="Linux" if linux else "Windows",
+                  server_id=servers[srv].id, description="Veeam Agent job: %s" % name,
+                  schedule_configured=True, schedule_enabled=flags.get("schedule_enabled", True),
+                  hour=(20 + idx) % 24, minute=(idx * 11) % 60, destination="Agent Repository",
+                  hist_duration=900.0 + (idx * 211) % 2400, index=len(BACKUP_JOBS) + idx,
+                  license_type="Server" if linux or idx == 2 else "Workstation",
+                  backup_mode="EntireComputer" if linux else "Volume")
+        jobs[job.id] = job
+        specs.append((job, last, flags))
+
+    # scaled extras: cheaper history (weekly) so --scale 5000 starts in seconds
+    kinds = [("Backup", "VMware"), ("Backup", "HyperV"), ("Replica", "VMware"), ("BackupCopy", "VMware")]
+    for n in range(scale):
+        em_type, platform = kinds[n % len(kinds)]
+        job = Job(id=_guid(rng), unique_uid=_guid(rng), kind="job", name="Scale Job %05d" % (n + 1), em_type=em_type,
+                  platform=platform, vspc_type=VSPC_TYPE[em_type], server_id=servers[n % 3].id,
+                  description="Generated by --scale", schedule_configured=True, schedule_enabled=True,
+                  hour=n % 24, minute=n % 60, destination="Main Repository", hist_duration=300.0 + n % 1800,
+                  index=1000 + n)
+        jobs[job.id] = job
+        specs.append((job, None, {"weekly": True}))
+    for n in range(scale):
+        linux = n % 2 == 0
+        job = Job(id=_guid(rng), unique_uid=_guid(rng), kind="agent", name="Scale Agent Job %05d" % (n + 1),
+                  em_type="AgentBackup", platform="AgentForLinux" if linux else "AgentForWindows",
+                  vspc_type="AgentBackupJob", os_type="Linux" if linux else "Windows", server_id=servers[n % 3].id,
+                  description="Generated by --scale", schedule_configured=True, schedule_enabled=True,
+                  hour=n % 24, minute=(n * 7) % 60, destination="Agent Repository", hist_duration=300.0 + n % 1800,
+                  index=100000 + n, license_type="Server" if linux else "Workstation",
+                  backup_mode="EntireComputer" if linux else "Volume")
+        jobs[job.id] = job
+        specs.append((job, None, {"weekly": True}))
+
+    sessions = []
+    running_ids = set()
+    midnight = datetime.datetime.fromtimestamp(now, datetime.timezone.utc)
+    today = midnight.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
+    for job, last, flags in specs:
+        jrng = random.Random("%s/%s" % (seed, job.id))
+        job.created = today - (HISTORY_DAYS + 30) * DAY
+        start = now
+        if flags.get("running"):
+            start = now - 2 * 3600.0 if job.kind == "job" else now - 40 * 60.0
+        _history(job, jrng, last, flags, start, today, sessions)
+        if flags.get("running"):
+            sid = str(uuid.uuid5(uuid.UUID(job.id), "running"))
+            sessions.append(Session(sid, job, start, now + flags["running"], "Success"))
+            running_ids.add(job.id)
+    sessions.sort(key=lambda s: s.start)
+    return DataSet(servers, jobs, sessions, running_ids)
+
+
+def _history(job, rng, last, flags, now, today, out):
+    """Append the job's past sessions (ending before `now`) to out."""
+    weekly = flags.get("weekly", False)
+    days = range(HISTORY_DAYS, -1, -1)
+    stop_before = None
+    if not job.schedule_enabled and job.schedule_configured:
+        stop_before = today - 10 * DAY     # schedule disabled ten days ago
+    planned = []
+    for back in days:
+        # fixed number of draws per day keeps ids and results stable whatever is skipped
+        r_outcome = rng.random()
+        r_msg = rng.randrange(1000)
+        r_jitter = rng.randrange(240)
+        r_dur = rng.random()
+        r_retry = rng.random()
+        if weekly and back % 7 != job.index % 7:
+            continue
+        if not job.schedule_configured and back % 5 != 0:
+            continue     # manual job: run by hand now and then
+        start = today - back * DAY + job.hour * 3600 + job.minute * 60 + r_jitter
+        duration = job.hist_duration * (0.7 + 0.6 * r_dur)
+        if start + duration >= now or (stop_before is not None and start >= stop_before):
+            continue
+        if r_outcome < 0.88:
+            outcome, msg = "Success", None
+        elif r_outcome < 0.95:
+            outcome, msg = "Warning", WARNINGS[r_msg % len(WARNINGS)]
+        else:
+            outcome, msg = "Failed", FAILURES[r_msg % len(FAILURES)]
+        planned.append([back, start, duration, outcome, msg, r_retry, r_msg])
+    if planned and last is not None:
+        entry = planned[-1]
+        entry[3] = last
+        entry[4] = {"Success": None, "Warning": WARNINGS[entry[6] % len(WARNINGS)],
+                    "Failed": FAILURES[entry[6] % len(FAILURES)]}[last]
+        entry[5] = 1.0   # the forced last result is not retried
+    base = uuid.UUID(job.id)
+    for back, start, duration, outcome, msg, r_retry, r_msg in planned:
+        day = datetime.datetime.fromtimestamp(start, datetime.timezone.utc).strftime("%Y-%m-%d")
+        out.append(Session(str(uuid.uuid5(base, day)), job, start, start + duration, outcome, msg))
+        if outcome != "Success" and r_retry < 0.5:
+            rstart = start + duration + 600
+            rdur = duration * 0.4
+            if rstart + rdur < now:
+                out.append(Session(str(uuid.uuid5(base, day + "/retry")), job, rstart, rstart + rdur,
+                                   "Success" if r_msg % 4 else "Warning",
+                                   None if r_msg % 4 else WARNINGS[0], is_retry=True))

@@ -1,0 +1,692 @@
+# Copyright: (c) 2026, backupops.veeam contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Veeam Backup Enterprise Manager REST API (`/api`): handlers and representations."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime
+import math
+from urllib.parse import quote
+
+from . import emquery, state
+from .render import JSON, OPT, REQ, Links, Node, Repeat, link, to_json, to_xml
+from .responses import Response
+
+SUPPORTED_VERSIONS = ["v1_7", "v1_6", "v1_5"]
+DEFAULT_PAGE_SIZE = 100
+
+STATUS_NAMES = {
+    400: "BadRequest", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound", 405: "MethodNotAllowed",
+    409: "Conflict", 429: "TooManyRequests", 500: "InternalServerError", 501: "NotImplemented",
+    502: "BadGateway", 503: "ServiceUnavailable", 504: "GatewayTimeout",
+}
+
+# every entity bucket of QueryResult.Entities in JSON, in the order of the real capture
+ENTITY_BUCKETS = [
+    "Jobs", "FailoverPlans", "Backups", "Replicas", "Repositories", "RestorePoints", "VmRestorePoints",
+    "VAppRestorePoints", "VmReplicaPoints", "BackupJobSessions", "ReplicaJobSessions", "ReplicaTaskSessions",
+    "RestoreSessions", "HierarchyRoots", "BackupTaskSessions", "BackupServers", "ManagedServers", "EnterpiseRoles",
+    "EnterpiseAccounts", "WanAccelerators", "CloudGateways", "CloudTenants", "CloudReplicas",
+    "VCloudOrganizationConfigs", "BackupFiles", "VSphereSelfServiceConfigs", "CloudPublicIps", "CloudHardwarePlans",
+    "CloudVmReplicaPoints", "AgentRestorePoints", "AgentBackupJob", "CloudGatewayPools", "CloudFailoverPlans",
+    "ExternalRepositories", "VlanConfigurations", "CloudFailoverSessions", "AgentProtectionGroups",
+    "DiscoveredComputers", "FileServers", "NASJobs", "CdpReplicas", "CdpReplicaVms", "CdpPolicies",
+    "CdpReplicaSessions", "CdpReplicaTaskSessions", "VAppReplicaPoints", "VmCdpReplicas", "VAppCdpReplicas",
+    "VAppCdpReplicaVms", "SystemSessions",
+]
+
+
+class Ctx(object):
+    """Per-request helpers: base URL, chosen format, current time, logon session."""
+
+    def __init__(self, model, req):
+        self.model = model
+        self.req = req
+        self.api = req.base_url + "/api"
+        self.now = state.now()
+        accept = (req.header("Accept") or "").lower()
+        self.json = "application/json" in accept or "text/json" in accept
+        self.logon = None
+
+    def render(self, status, node, headers=None):
+        if self.json:
+            return Response(status, to_json(node), "application/json; charset=utf-8", headers)
+        return Response(status, to_xml(node), "application/xml; charset=utf-8", headers)
+
+
+def fmt_time(epoch):
+    if epoch is None:
+        return None
+    stamp = datetime.datetime.fromtimestamp(epoch, datetime.timezone.utc)
+    return stamp.strftime("%Y-%m-%dT%H:%M:%S.") + "%03dZ" % (stamp.microsecond // 1000)
+
+
+def error_node(status, message):
+    return Node("Error", [([("Message", message), ("StatusCode", status),
+                            ("Status", STATUS_NAMES.get(status, str(status)))],
+                           [("FirstChanceExceptionMessage", None, OPT), ("StackTrace", None, OPT)])])
+
+
+def error(ctx, status, message, headers=None):
+    return ctx.render(status, error_node(status, message), headers)
+
+
+# --------------------------------------------------------------------------- entry points (server.py)
+def fault_response(req, fault):
+    class _M(object):
+        pass
+    ctx = Ctx(_M(), req)
+    status = int(fault["status"])
+    headers = []
+    if fault.get("retry_after") is not None:
+        headers.append(("Retry-After", str(fault["retry_after"])))
+    return error(ctx, status, fault.get("message") or "Simulated fault: %s %s" % (status, STATUS_NAMES.get(status, "")),
+                 headers)
+
+
+def internal_error(req):
+    return fault_response(req, {"status": 500, "message": "Internal server error"})
+
+
+def handle(model, req):
+    ctx = Ctx(model, req)
+    path = req.path
+    if not path.startswith("/api"):
+        return error(ctx, 404, "The requested resource was not found.")
+    parts = [p for p in path[4:].split("/") if p]
+    method = req.method
+    if not parts:
+        if method != "GET":
+            return error(ctx, 405, "Method not allowed.")
+        return ctx.render(200, enterprise_manager(ctx))
+    if parts[0].lower() == "sessionmngr" and len(parts) == 1:
+        if method != "POST":
+            return error(ctx, 405, "Method not allowed.")
+        return logon(ctx)
+    denied = authenticate(ctx)
+    if denied is not None:
+        return denied
+    return route(ctx, method, [p for p in parts])
+
+
+def authenticate(ctx):
+    req = ctx.req
+    token = None
+    cookie = req.header("Cookie")
+    if cookie:
+        for item in cookie.split(";"):
+            name, _, value = item.strip().partition("=")
+            if name.strip().lower() == "x-restsvcsessionid" and value.strip():
+                token = value.strip()     # the cookie wins over the header (documented)
+    if token is None:
+        token = req.header("X-RestSvcSessionId")
+    if not token:
+        return error(ctx, 401, "Authentication required: no X-RestSvcSessionId header or cookie.")
+    sess = ctx.model.em_lookup(token, ctx.now)
+    if sess is None:
+        return error(ctx, 401, "The session has expired or does not exist. Log on again.")
+    ctx.logon = sess
+    return None
+
+
+def logon(ctx):
+    req = ctx.req
+    version = req.arg("v")
+    if version is not None and version != "latest" and version not in SUPPORTED_VERSIONS:
+        return error(ctx, 400, "The requested API version '%s' is not supported." % version)
+    auth = req.header("Authorization") or ""
+    user = None
+    scheme, _, blob = auth.partition(" ")
+    if scheme.lower() == "basic" and blob.strip():
+        try:
+            decoded = base64.b64decode(blob.strip(), validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            decoded = None
+        if decoded is not None and ":" in decoded:
+            name, _, password = decoded.partition(":")
+            user = ctx.model.check_user(name, password)
+    if user is None:
+        ctx.model.counters["em"]["failed_logons"] += 1
+        return error(ctx, 401, "Authentication failed: wrong user name or password.",
+                     [("WWW-Authenticate", "Basic Realm=RestSvc")])
+    sess = ctx.model.em_logon(user, ctx.now)
+    headers = [("X-RestSvcSessionId", sess["token"]),
+               ("Set-Cookie", "X-RestSvcSessionId=%s; Path=/api; Secure; HttpOnly" % sess["token"]),
+               ("Location", "%s/logonSessions/%s" % (ctx.api, sess["id"]))]
+    return ctx.render(201, logon_session(ctx, sess), headers)
+
+
+# --------------------------------------------------------------------------- nodes
+def resource(href, type_, links):
+    return ([("Href", href), ("Type", type_)], [("Links", Links(links), OPT)])
+
+
+def entity_level(name, uid):
+    return ([("Name", name), ("UID", uid)], [])
+
+
+def enterprise_manager(ctx):
+    versions = []
+    for ver in SUPPORTED_VERSIONS:
+        versions.append(Node("SupportedVersion", [([("Name", ver)], [("Links", Links([
+            link("Create", "%s/sessionMngr/?v=%s" % (ctx.api, ver), "LogonSession")]), REQ)])]))
+    links = [link("Create", "%s/sessionMngr/?v=latest" % ctx.api, "LogonSession")]
+    sv = Node("SupportedVersions", [([], [("SupportedVersions", Repeat(versions), REQ)])])
+    return Node("EnterpriseManager", [resource(ctx.api + "/", "EnterpriseManager", links),
+                                      ([], [("SupportedVersions", sv, REQ)])])
+
+
+def _user_display(user):
+    return user.name if "\\" in user.name else "VEEAM-EM\\" + user.name
+
+
+def logon_session(ctx, sess):
+    href = "%s/logonSessions/%s" % (ctx.api, sess["id"])
+    links = [
+        link("Up", ctx.api + "/", "EnterpriseManager"),
+        link("Down", ctx.api + "/backupServers", "BackupServerReferenceList"),
+        link("Down", ctx.api + "/jobs", "JobReferenceList"),
+        link("Down", ctx.api + "/backupSessions", "BackupJobSessionReferenceList"),
+        link("Down", ctx.api + "/agents", "AgentsService"),
+        link("Down", ctx.api + "/query", "QueryService"),
+        link("Alternate", href, "LogonSession"),
+        link("Delete", href, "LogonSession"),
+    ]
+    return Node("LogonSession", [resource(href, "LogonSession", links),
+                                 ([], [("UserName", _user_display(sess["user"]), REQ), ("SessionId", sess["id"], REQ)])])
+
+
+def server_uid(srv):
+    return "urn:veeam:BackupServer:%s" % srv.id
+
+
+def server_ref_link(ctx, srv):
+    return link("Up", "%s/backupServers/%s" % (ctx.api, srv.id), "BackupServerReference", srv.name)
+
+
+def server_links(ctx, srv):
+    base = "%s/backupServers/%s" % (ctx.api, srv.id)
+    return [
+        link("Alternate", base, "BackupServerReference", srv.name),
+        link("Down", base + "/jobs", "JobReferenceList"),
+        link("Down", base + "/repositories", "RepositoryReferenceList"),
+        link("Down", base + "/credentials", "CredentialsInfoList"),
+        link("Down", base + "/passwords", "PasswordKeyInfoList"),
+    ]
+
+
+def server_entity(ctx, srv):
+    href = "%s/backupServers/%s?format=Entity" % (ctx.api, srv.id)
+    return Node("BackupServer", [resource(href, "BackupServer", server_links(ctx, srv)),
+                                 entity_level(srv.name, server_uid(srv)),
+                                 ([], [("Description", srv.description, REQ), ("Port", srv.port, REQ),
+                                       ("Version", srv.version, REQ)])])
+
+
+def ref_node(tag, uid, name, href, type_, links):
+    return Node(tag, [([("UID", uid), ("Name", name), ("Href", href), ("Type", type_)],
+                       [("Links", Links(links), OPT)])])
+
+
+def server_ref(ctx, srv, tag="Ref"):
+    return ref_node(tag, server_uid(srv), srv.name, "%s/backupServers/%s" % (ctx.api, srv.id), "BackupServerReference",
+                    [link("Alternate", "%s/backupServers/%s?format=Entity" % (ctx.api, srv.id), "BackupServer",
+                          srv.name)])
+
+
+def job_href(ctx, job):
+    return "%s/%s/%s" % (ctx.api, "agents/jobs" if job.kind == "agent" else "jobs", job.id)
+
+
+def next_run(job, now):
+    if not job.schedule_configured or not job.schedule_enabled:
+        return None
+    day = datetime.datetime.fromtimestamp(now, datetime.timezone.utc)
+    day = day.replace(hour=job.hour, minute=job.minute, second=0, microsecond=0)
+    when = day.timestamp()
+    if when <= now:
+        when += 86400
+    return when
+
+
+def job_links(ctx, job):
+    base = job_href(ctx, job)
+    srv = ctx.model.server_of(job)
+    links = [server_ref_link(ctx, srv)]
+    if job.kind == "agent":
+        links += [
+            link("Alternate", base, "AgentBackupJobReference", job.name),
+            link("Down", base + "/includes", "AgentObjectInJobList"),
+            link("ToggleScheduleEnabled", base + "?action=toggleScheduleEnabled"),
+            link("Down", base + "/backupSessions", "BackupJobSessionReferenceList"),
+            link("Start", base + "?action=start"),
+            link("Stop", base + "?action=stop"),
+            link("Retry", base + "?action=retry"),
+        ]
+        return links
+    links.append(link("Alternate", base, "JobReference", job.name))
+    links.append(link("Edit", base + "?action=edit", "Job", job.name))
+    if job.em_type != "BackupCopy":
+        links += [link("Start", base + "?action=start"), link("Stop", base + "?action=stop"),
+                  link("Retry", base + "?action=retry")]
+    links += [link("Clone", base + "?action=clone"),
+              link("ToggleScheduleEnabled", base + "?action=toggleScheduleEnabled"),
+              link("Down", base + "/includes", "ObjectInJobList"),
+              link("Create", base + "/includes", "ObjectInJob")]
+    if job.em_type == "Replica":
+        links.append(link("Down", base + "/replicaSessions", "ReplicaJobSessionReferenceList"))
+    else:
+        links.append(link("Down", base + "/backupSessions", "BackupJobSessionReferenceList"))
+    if job.em_type == "BackupCopy":
+        links += [link("Sync", base + "?action=sync"),
+                  link("Down", base + "/linkedJobs", "LinkedJobObjectList"),
+                  link("Down", base + "/linkedBackupRepositories", "LinkedBackupRepositoryObjectList")]
+    return links
+
+
+def job_entity(ctx, job):
+    href = job_href(ctx, job) + "?format=Entity"
+    agent = job.kind == "agent"
+    tag = "AgentBackupJob" if agent else "Job"
+    elems = [("JobType", job.em_type, OPT), ("Platform", job.platform, OPT), ("Description", job.description, OPT),
+             ("ScheduleConfigured", job.schedule_configured, OPT), ("ScheduleEnabled", job.schedule_enabled, OPT)]
+    if not agent:
+        elems.append(("NextRun", fmt_time(next_run(job, ctx.now)), OPT))
+    elems += [("JobScheduleOptions", None, OPT), ("JobInfo", None, OPT)]
+    return Node(tag, [resource(href, tag, job_links(ctx, job)), entity_level(job.name, job.em_uid), ([], elems)])
+
+
+def job_ref(ctx, job, tag="Ref"):
+    srv = ctx.model.server_of(job)
+    agent = job.kind == "agent"
+    base = job_href(ctx, job)
+    links = [server_ref_link(ctx, srv),
+             link("Alternate", base + "?format=Entity", "AgentBackupJob" if agent else "Job", job.name)]
+    if agent:
+        links.append(link("Down", base + "/backupSessions", "BackupJobSessionReferenceList"))
+    elif job.em_type == "Replica":
+        links.append(link("Down", base + "/replicaSessions", "ReplicaJobSessionReferenceList"))
+    else:
+        links.append(link("Down", base + "/backupSessions", "BackupJobSessionReferenceList"))
+    return ref_node(tag, job.em_uid, job.name, base, "AgentBackupJobReference" if agent else "JobReference", links)
+
+
+def session_kind(sess):
+    return sess.job.session_kind
+
+
+def session_href(ctx, sess):
+    coll = "replicaSessions" if session_kind(sess) == "ReplicaJobSession" else "backupSessions"
+    return "%s/%s/%s" % (ctx.api, coll, sess.id)
+
+
+def session_name(sess):
+    stamp = datetime.datetime.fromtimestamp(sess.start, datetime.timezone.utc)
+    return "%s@%s" % (sess.job.name, stamp.strftime("%Y-%m-%d %H:%M:%S"))
+
+
+def session_uid(sess):
+    return "urn:veeam:%s:%s" % (session_kind(sess), sess.id)
+
+
+def session_links(ctx, sess, name):
+    job = sess.job
+    srv = ctx.model.server_of(job)
+    href = session_href(ctx, sess)
+    kind = session_kind(sess)
+    links = [server_ref_link(ctx, srv), link("Up", job_href(ctx, job), "JobReference", job.name)]
+    links.append(link("Alternate", href, kind + "Reference", name))
+    if job.kind == "agent":
+        links.append(link("Alternate", href + "/agentManagementSessions", "BackupJobSessionReferenceList"))
+    task_type = "ReplicaTaskSessionReferenceList" if kind == "ReplicaJobSession" else "BackupTaskSessionReferenceList"
+    links.append(link("Down", href + "/taskSessions", task_type))
+    links.append(link("Stop", href + "?action=stop"))
+    return links
+
+
+def session_entity(ctx, sess, view=None):
+    view = view or state.SessionView(sess, ctx.now)
+    name = session_name(sess)
+    kind = session_kind(sess)
+    job = sess.job
+    return Node(kind, [
+        resource(session_href(ctx, sess) + "?format=Entity", kind, session_links(ctx, sess, name)),
+        entity_level(name, session_uid(sess)),
+        ([], [("JobUid", job.em_uid, REQ), ("JobName", job.name, REQ),
+              ("JobType", job.em_type, REQ), ("CreationTimeUTC", fmt_time(sess.start), REQ),
+              ("EndTimeUTC", fmt_time(view.end), OPT), ("State", view.state, REQ), ("Result", view.result, REQ),
+              ("Progress", view.progress, REQ), ("FailureMessage", view.failure_message, REQ)]),
+        ([], [("IsRetry", sess.is_retry, REQ)]),
+    ])
+
+
+def session_ref(ctx, sess, tag="Ref"):
+    name = session_name(sess)
+    kind = session_kind(sess)
+    href = session_href(ctx, sess)
+    job = ctx.model.server_of(sess.job)
+    links = [server_ref_link(ctx, job), link("Up", job_href(ctx, sess.job), "JobReference", sess.job.name),
+             link("Alternate", href + "?format=Entity", kind, name),
+             link("Down", href + "/taskSessions", "BackupTaskSessionReferenceList")]
+    return ref_node(tag, session_uid(sess), name, href, kind + "Reference", links)
+
+
+def ref_list(refs):
+    return Node("EntityReferences", [([], [("Refs", Repeat(refs), REQ)])])
+
+
+def task_node(ctx, task):
+    href = "%s/tasks/%s" % (ctx.api, task.id)
+    tstate = task.state(ctx.now)
+    result = None
+    if tstate == "Finished":
+        result = Node("Result", [([("Success", task.success)], [("Message", task.message, OPT)])])
+    return Node("Task", [resource(href, "Task", [link("Delete", href, "Task")]),
+                         ([], [("TaskId", task.id, REQ), ("State", tstate, REQ), ("Operation", task.operation, REQ),
+                               ("Result", result, OPT)])])
+
+
+# --------------------------------------------------------------------------- routing
+def _find(mapping, key):
+    if key is None:
+        return None
+    return mapping.get(key.lower())
+
+
+def route(ctx, method, parts):
+    model = ctx.model
+    head = parts[0].lower()
+    rest = parts[1:]
+    fmt = (ctx.req.arg("format") or "").lower()
+    if head == "logonsessions":
+        return logon_sessions(ctx, method, rest)
+    if head == "backupservers":
+        if method != "GET":
+            return error(ctx, 405, "Method not allowed.")
+        if not rest:
+            return ctx.render(200, ref_list([server_ref(ctx, s) for s in model.servers]))
+        srv = model.servers_by_id.get(rest[0].lower())
+        if srv is None or len(rest) > 1:
+            return error(ctx, 404, "Backup server '%s' was not found." % rest[0])
+        if fmt == "entity":
+            return ctx.render(200, server_entity(ctx, srv))
+        return ctx.render(200, server_ref(ctx, srv, "EntityRef"))
+    if head == "jobs":
+        return jobs_route(ctx, method, rest, "job", fmt)
+    if head == "agents":
+        if rest and rest[0].lower() == "jobs":
+            return jobs_route(ctx, method, rest[1:], "agent", fmt)
+        if rest and rest[0].lower() == "backupsessions" and len(rest) == 1 and method == "GET":
+            sessions = [s for s in model.em_sessions_window(ctx.now) if s.job.kind == "agent"]
+            return ctx.render(200, ref_list([session_ref(ctx, s) for s in sessions]))
+        return error(ctx, 404, "The requested resource was not found.")
+    if head in ("backupsessions", "replicasessions"):
+        kind = "BackupJobSession" if head == "backupsessions" else "ReplicaJobSession"
+        if not rest:
+            if method != "GET":
+                return error(ctx, 405, "Method not allowed.")
+            sessions = [s for s in model.em_sessions_window(ctx.now) if session_kind(s) == kind]
+            return ctx.render(200, ref_list([session_ref(ctx, s) for s in sessions]))
+        sess = model.sessions_by_id.get(rest[0].lower())
+        if sess is None or session_kind(sess) != kind or sess.visible_at > ctx.now or len(rest) > 1:
+            return error(ctx, 404, "Session '%s' was not found." % rest[0])
+        if method == "POST":
+            return session_action(ctx, sess)
+        if method != "GET":
+            return error(ctx, 405, "Method not allowed.")
+        if fmt == "entity":
+            return ctx.render(200, session_entity(ctx, sess))
+        return ctx.render(200, session_ref(ctx, sess, "EntityRef"))
+    if head == "tasks":
+        return tasks_route(ctx, method, rest)
+    if head == "query":
+        if method != "GET":
+            return error(ctx, 405, "Method not allowed.")
+        return query(ctx)
+    return error(ctx, 404, "The requested resource was not found.")
+
+
+def logon_sessions(ctx, method, rest):
+    model = ctx.model
+    if not rest:
+        if method != "GET":
+            return error(ctx, 405, "Method not allowed.")
+        mine = [s for s in model.em_sessions.values() if s["user"].name == ctx.logon["user"].name]
+        return ctx.render(200, Node("LogonSessions", [([], [("LogonSessions", Repeat(
+            [logon_session(ctx, s) for s in mine]), REQ)])]))
+    target = None
+    for token, sess in model.em_sessions.items():
+        if sess["id"] == rest[0].lower() and sess["user"].name == ctx.logon["user"].name:
+            target = token
+    if target is None or len(rest) > 1:
+        return error(ctx, 404, "Logon session '%s' was not found." % rest[0])
+    if method == "GET":
+        return ctx.render(200, logon_session(ctx, model.em_sessions[target]))
+    if method == "DELETE":
+        del model.em_sessions[target]
+        model.counters["em"]["logoffs"] += 1
+        return Response(204)
+    return error(ctx, 405, "Method not allowed.")
+
+
+def jobs_route(ctx, method, rest, kind, fmt):
+    model = ctx.model
+    if not rest:
+        if method != "GET":
+            return error(ctx, 405, "Method not allowed.")
+        if kind == "job" and not ctx.logon["user"].admin:
+            return error(ctx, 403, "Access denied.")    # listing /jobs needs Portal Administrator
+        return ctx.render(200, ref_list([job_ref(ctx, j) for j in model.jobs.values() if j.kind == kind]))
+    job = model.jobs.get(rest[0].lower())
+    if job is None or job.kind != kind:
+        return error(ctx, 404, "Job '%s' was not found." % rest[0])
+    if len(rest) == 1:
+        if method == "POST":
+            return job_action(ctx, job)
+        if method != "GET":
+            return error(ctx, 405, "Method not allowed.")
+        if fmt == "entity":
+            return ctx.render(200, job_entity(ctx, job))
+        return ctx.render(200, job_ref(ctx, job, "EntityRef"))
+    sub = rest[1].lower()
+    if len(rest) == 2 and method == "GET" and sub in ("backupsessions", "replicasessions"):
+        want = "ReplicaJobSession" if sub == "replicasessions" else "BackupJobSession"
+        sessions = [s for s in model.sessions_by_job.get(job.id, [])
+                    if s.visible_at <= ctx.now and s.start >= ctx.now - state.SESSION_WINDOW and session_kind(s) == want]
+        return ctx.render(200, ref_list([session_ref(ctx, s) for s in sessions]))
+    return error(ctx, 404, "The requested resource was not found.")
+
+
+ACTIONS = {
+    "start": ("start", "StartJob", "StartJob"),
+    "stop": ("stop", "StopJob", "StopAgentJob"),
+    "retry": ("retry", "RetryJob", "RetryAgentJob"),
+    "sync": ("sync", "StartJob", "StartJob"),
+    "togglescheduleenabled": ("toggle", "UpdateJob", "UpdateJob"),
+}
+
+
+def job_action(ctx, job):
+    model = ctx.model
+    name = ctx.req.arg("action")
+    if not name:
+        return error(ctx, 400, "The 'action' query parameter is required.")
+    spec = ACTIONS.get(name.lower())
+    if spec is None:
+        return error(ctx, 400, "Action '%s' is not supported by the simulator." % name)
+    if not ctx.logon["user"].admin:
+        return error(ctx, 403, "Access denied.")
+    action, op_job, op_agent = spec
+    model.counters["actions"][action] += 1
+    operation = op_agent if job.kind == "agent" else op_job
+    try:
+        if job.kind == "agent" and action == "sync":
+            raise state.ActionError('Action "sync" is not available for Veeam Agent job "%s".' % job.name)
+        message, _sess = model.act(job, action, ctx.now, "em")
+        task = model.new_task(ctx.logon["id"], operation, True, message, ctx.now)
+    except state.ActionError as exc:
+        task = model.new_task(ctx.logon["id"], operation, False, exc.message, ctx.now)
+    return ctx.render(202, task_node(ctx, task), [("Location", "%s/tasks/%s" % (ctx.api, task.id))])
+
+
+def session_action(ctx, sess):
+    if (ctx.req.arg("action") or "").lower() != "stop":
+        return error(ctx, 400, "Unsupported action.")
+    if not ctx.logon["user"].admin:
+        return error(ctx, 403, "Access denied.")
+    ctx.model.counters["actions"]["stop"] += 1
+    view = state.SessionView(sess, ctx.now)
+    if view.running:
+        sess.stopped_at = sess.stopped_at or ctx.now
+        task = ctx.model.new_task(ctx.logon["id"], "StopJob", True, 'Job "%s" triggered to stop.' % sess.job.name,
+                                  ctx.now)
+    else:
+        task = ctx.model.new_task(ctx.logon["id"], "StopJob", False, "Session is not running.", ctx.now)
+    return ctx.render(202, task_node(ctx, task))
+
+
+def tasks_route(ctx, method, rest):
+    if len(rest) != 1:
+        return error(ctx, 404, "The requested resource was not found.")
+    task = ctx.model.tasks.get(rest[0].lower())
+    if task is None or task.owner != ctx.logon["id"]:
+        return error(ctx, 404, "Task '%s' was not found." % rest[0])
+    if method == "GET":
+        return ctx.render(200, task_node(ctx, task))
+    if method == "DELETE":
+        return Response(204)
+    return error(ctx, 405, "Method not allowed.")
+
+
+# --------------------------------------------------------------------------- query service
+def _job_fields(model, agent):
+    fields = {
+        "uid": ("uid", lambda j: j.em_uid),
+        "name": ("str", lambda j: j.name),
+        "description": ("str", lambda j: j.description),
+        "jobtype": ("enum", lambda j: j.em_type),
+        "platform": ("enum", lambda j: j.platform),
+        "scheduleconfigured": ("bool", lambda j: j.schedule_configured),
+        "scheduleenabled": ("bool", lambda j: j.schedule_enabled),
+        "backupserveruid": ("uid", lambda j: "urn:veeam:BackupServer:" + j.server_id),
+        "backupservername": ("str", lambda j: model.servers_by_id[j.server_id].name),
+    }
+    if not agent:
+        fields["nextrun"] = ("date", lambda j: next_run(j, state.now()))
+    return fields
+
+
+def _session_fields(model):
+    return {
+        "uid": ("uid", lambda v: session_uid(v.session)),
+        "name": ("str", lambda v: session_name(v.session)),
+        "jobtype": ("enum", lambda v: v.session.job.em_type),
+        "jobuid": ("uid", lambda v: v.session.job.em_uid),
+        "jobname": ("str", lambda v: v.session.job.name),
+        "creationtime": ("date", lambda v: v.session.start),
+        "endtime": ("date", lambda v: v.end),
+        "state": ("state", lambda v: v.state),
+        "result": ("result", lambda v: v.result),
+        "isretry": ("bool", lambda v: v.session.is_retry),
+        "backupserveruid": ("uid", lambda v: "urn:veeam:BackupServer:" + v.session.job.server_id),
+        "backupservername": ("str", lambda v: model.servers_by_id[v.session.job.server_id].name),
+    }
+
+
+SERVER_FIELDS = {
+    "uid": ("uid", server_uid),
+    "name": ("str", lambda s: s.name),
+    "description": ("str", lambda s: s.description),
+    "port": ("int", lambda s: s.port),
+    "version": ("str", lambda s: s.version),
+}
+
+QUERY_TYPES = {
+    "job": "Job", "agentbackupjob": "AgentBackupJob", "backupjobsession": "BackupJobSession",
+    "replicajobsession": "ReplicaJobSession", "backupserver": "BackupServer",
+}
+
+
+def query(ctx):
+    model = ctx.model
+    req = ctx.req
+    qtype = QUERY_TYPES.get((req.arg("type") or "").lower())
+    if qtype is None:
+        return error(ctx, 400, "Query type '%s' is not supported." % (req.arg("type") or ""))
+    fmt = (req.arg("format") or "References").lower()
+    if fmt not in ("entities", "references"):
+        return error(ctx, 400, "Format '%s' is not valid for the query service." % req.arg("format"))
+    if qtype in ("Job", "AgentBackupJob"):
+        agent = qtype == "AgentBackupJob"
+        items = [j for j in model.jobs.values() if j.kind == ("agent" if agent else "job")]
+        fields = _job_fields(model, agent)
+    elif qtype == "BackupServer":
+        items = list(model.servers)
+        fields = SERVER_FIELDS
+    else:
+        items = [state.SessionView(s, ctx.now) for s in model.em_sessions_window(ctx.now) if session_kind(s) == qtype]
+        fields = _session_fields(model)
+    try:
+        predicate = emquery.compile_filter(req.arg("filter"), fields)
+        items = [i for i in items if predicate(i)]
+        sort_asc, sort_desc = req.arg("sortAsc"), req.arg("sortDesc")
+        if sort_asc:
+            items.sort(key=emquery.sort_key(fields, sort_asc))
+        elif sort_desc:
+            items.sort(key=emquery.sort_key(fields, sort_desc), reverse=True)
+    except emquery.FilterError as exc:
+        return error(ctx, 400, str(exc))
+    try:
+        size = int(req.arg("pageSize")) if req.arg("pageSize") is not None else DEFAULT_PAGE_SIZE
+        page = int(req.arg("page")) if req.arg("page") is not None else 1
+    except ValueError:
+        return error(ctx, 400, "pageSize and page must be integers.")
+    if size < 1 or page < 1:
+        return error(ctx, 400, "pageSize and page must be positive.")
+    pages = max(1, int(math.ceil(len(items) / float(size))))
+    chunk = items[(page - 1) * size:page * size]
+
+    entities = fmt == "entities"
+    if qtype in ("Job", "AgentBackupJob"):
+        nodes = [job_entity(ctx, j) if entities else job_ref(ctx, j) for j in chunk]
+    elif qtype == "BackupServer":
+        nodes = [server_entity(ctx, s) if entities else server_ref(ctx, s) for s in chunk]
+    else:
+        nodes = [session_entity(ctx, v.session, v) if entities else session_ref(ctx, v.session) for v in chunk]
+
+    elems = [("Refs", None, JSON), ("Entities", None, JSON), ("Resources", None, JSON)]
+    if entities:
+        bucket = {"Job": "Jobs", "AgentBackupJob": "AgentBackupJob", "BackupServer": "BackupServers",
+                  "BackupJobSession": "BackupJobSessions", "ReplicaJobSession": "ReplicaJobSessions"}[qtype]
+        xml_bucket = "AgentBackupJobs" if qtype == "AgentBackupJob" else bucket
+        inner = "AgentBackupJobs" if qtype == "AgentBackupJob" else bucket
+        buckets = []
+        for name in ENTITY_BUCKETS:
+            if name == bucket:
+                buckets.append((name, Node(xml_bucket, [([], [(inner, Repeat(nodes), REQ)])]), REQ))
+            else:
+                buckets.append((name, None, JSON))
+        elems[1] = ("Entities", Node("Entities", [([], buckets)]), REQ)
+    else:
+        elems[0] = ("Refs", Node("Refs", [([], [("Refs", Repeat(nodes), REQ)])]), REQ)
+    elems.append(("Links", None, OPT))
+    elems.append(("PagingInfo", paging_info(ctx, page, size, pages), REQ))
+    return ctx.render(200, Node("QueryResult", [([], elems)]))
+
+
+def paging_info(ctx, page, size, pages):
+    kept = [(k, v) for k, v in ctx.req.query if k.lower() not in ("pagesize", "page")]
+    base = "&".join("%s=%s" % (quote(k, safe=""), quote(v, safe="")) for k, v in kept)
+
+    def href(num):
+        return "%s/query?%s%spageSize=%d&page=%d" % (ctx.api, base, "&" if base else "", size, num)
+    links = [link("First", href(1))]
+    if page > 1:
+        links.append(link("Prev", href(min(page - 1, pages))))
+    if page < pages:
+        links.append(link("Next", href(page + 1)))
+    links.append(link("Last", href(pages)))
+    return Node("PagingInfo", [([("PageNum", page), ("PageSize", size), ("PagesCount", pages)],
+                                [("Links", Links(links), OPT)])])

@@ -1,0 +1,320 @@
+# Copyright: (c) 2026, backupops.veeam contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""One stateful model behind both APIs.
+
+Nothing runs in the background: a session's state is computed from its timestamps whenever it is read,
+so a started job "runs" for its configured duration and ends with its configured outcome by itself.
+"""
+
+from __future__ import annotations
+
+import base64
+import bisect
+import os
+import threading
+import time
+import uuid
+
+from . import data
+
+STARTING_PHASE = 1.0   # seconds a new session reports State Starting
+STOP_DELAY = 1.0       # seconds between a stop request and the session being Stopped
+SESSION_WINDOW = 30 * data.DAY   # EM returns only sessions of the last 30 days
+STOPPED_BY_USER = "Job has been stopped by user"
+DEFAULT_MESSAGES = {"Warning": "Warning: simulated warning", "Failed": "Error: simulated failure"}
+
+RESULT_INDEX = {"success": 0, "warning": 1, "failed": 2, "none": -1}
+
+
+def now():
+    return time.time()
+
+
+class User(object):
+    __slots__ = ("name", "password", "role", "uid")
+
+    def __init__(self, name, password, role):
+        self.name = name
+        self.password = password
+        self.role = role
+        self.uid = str(uuid.uuid5(uuid.NAMESPACE_URL, "veeamsim-user:" + name))
+
+    @property
+    def admin(self):
+        return self.role == "admin"
+
+
+DEFAULT_USERS = [
+    ("admin", "Simulator-Pass1", "admin"),
+    ("viewer", "Viewer-Pass1", "readonly"),
+    ("CORP\\tricky", "p:a&s%s+ w\u00f6rd", "admin"),
+]
+API_KEY = "sim-api-key-0123456789abcdef"
+
+
+class SessionView(object):
+    """A session's state at one instant."""
+
+    __slots__ = ("session", "state", "result", "progress", "end", "failure_message")
+
+    def __init__(self, session, at):
+        self.session = session
+        end = session.end
+        stopped = session.stopped_at is not None and session.stopped_at + STOP_DELAY < end
+        if stopped:
+            end = session.stopped_at + STOP_DELAY
+        if at >= end:
+            self.state = "Stopped"
+            self.result = "Failed" if stopped else session.outcome
+            self.progress = 100
+            self.end = end
+            self.failure_message = STOPPED_BY_USER if stopped else session.failure_message
+        else:
+            if session.stopped_at is not None:
+                self.state = "Stopping"
+            elif at < session.start + STARTING_PHASE:
+                self.state = "Starting"
+            else:
+                self.state = "Working"
+            self.result = "None"
+            span = max(session.end - session.start, 0.001)
+            self.progress = max(0, min(99, int(100 * (at - session.start) / span)))
+            self.end = None
+            self.failure_message = None
+
+    @property
+    def running(self):
+        return self.state != "Stopped"
+
+
+class Task(object):
+    __slots__ = ("id", "owner", "operation", "created", "finish_at", "success", "message")
+
+    def __init__(self, tid, owner, operation, created, finish_at, success, message):
+        self.id = tid
+        self.owner = owner
+        self.operation = operation
+        self.created = created
+        self.finish_at = finish_at
+        self.success = success
+        self.message = message
+
+    def state(self, at):
+        return "Finished" if at >= self.finish_at else "Running"
+
+
+class ActionError(Exception):
+    """An action that is not valid now; `code` is the HTTP status VSPC uses for it."""
+
+    def __init__(self, message, code=400):
+        super(ActionError, self).__init__(message)
+        self.message = message
+        self.code = code
+
+
+class Model(object):
+    def __init__(self, seed=1, scale=0, em_idle=900.0, vspc_lifetime=3600.0, task_delay=0.5, em_lag=1.0):
+        self.seed = seed
+        self.scale = scale
+        self.em_idle = float(em_idle)
+        self.vspc_lifetime = float(vspc_lifetime)
+        self.default_task_delay = float(task_delay)
+        self.default_em_lag = float(em_lag)
+        self.lock = threading.RLock()
+        self.reset()
+
+    # ------------------------------------------------------------------ reset / data
+    def reset(self):
+        ds = data.build(self.seed, self.scale)
+        with self.lock:
+            self.servers = ds.servers
+            self.servers_by_id = dict((s.id, s) for s in ds.servers)
+            self.jobs = ds.jobs
+            self.sessions = ds.sessions
+            self.session_starts = [s.start for s in ds.sessions]
+            self.sessions_by_id = dict((s.id, s) for s in ds.sessions)
+            self.sessions_by_job = {}
+            for sess in ds.sessions:
+                self.sessions_by_job.setdefault(sess.job.id, []).append(sess)
+            self.users = dict((name, User(name, pw, role)) for name, pw, role in DEFAULT_USERS)
+            self.em_sessions = {}       # token -> dict(id, user, last)
+            self.vspc_access = {}       # token -> dict(user, expires)
+            self.vspc_refresh = {}      # refresh token -> user name
+            self.tasks = {}
+            self.task_seq = 0
+            self.async_actions = {}
+            self.vspc_async = "alternate"   # alternate | always | never
+            self.vspc_action_seq = 0
+            self.task_delay = self.default_task_delay
+            self.em_lag = self.default_em_lag
+            self.faults = []
+            self.log = []
+            self.counters = {
+                "em": {"logons": 0, "failed_logons": 0, "logoffs": 0},
+                "vspc": {"tokens_issued": 0, "tokens_refreshed": 0, "tokens_revoked": 0, "failed_logons": 0},
+                "requests": {},
+                "requests_total": 0,
+                "actions": {"start": 0, "stop": 0, "retry": 0, "sync": 0, "toggle": 0, "patch": 0},
+            }
+
+    def server_of(self, job):
+        return self.servers_by_id[job.server_id]
+
+    def jobs_of_kind(self, kind):
+        return [j for j in self.jobs.values() if j.kind == kind]
+
+    def last_session(self, job, at, em=False):
+        """The job's newest session (EM: only those EM has collected)."""
+        lst = self.sessions_by_job.get(job.id)
+        if not lst:
+            return None
+        if not em:
+            return lst[-1]
+        for sess in reversed(lst):
+            if sess.visible_at <= at:
+                return sess
+        return None
+
+    def em_sessions_window(self, at):
+        """Sessions EM shows: created in the last 30 days and already collected."""
+        first = bisect.bisect_left(self.session_starts, at - SESSION_WINDOW)
+        return [s for s in self.sessions[first:] if s.visible_at <= at]
+
+    def _add_session(self, job, start, is_retry, visible_at):
+        sid = str(uuid.uuid4())
+        message = None
+        if job.run_outcome != "Success":
+            message = job.run_failure_message or DEFAULT_MESSAGES[job.run_outcome]
+        sess = data.Session(sid, job, start, start + job.run_duration, job.run_outcome, message,
+                            is_retry=is_retry, visible_at=visible_at)
+        self.sessions.append(sess)
+        self.session_starts.append(start)
+        self.sessions_by_id[sid] = sess
+        self.sessions_by_job.setdefault(job.id, []).append(sess)
+        return sess
+
+    def set_running(self, job, running, at):
+        last = self.last_session(job, at)
+        is_running = last is not None and SessionView(last, at).running
+        if running and not is_running:
+            self._add_session(job, at, False, at)
+        elif not running and is_running:
+            last.end = at
+            last.stopped_at = None
+
+    # ------------------------------------------------------------------ actions
+    def act(self, job, action, at, api):
+        """Apply an action; return (message, session or None); raise ActionError when not valid."""
+        quoted = '"%s"' % job.name
+        copy = job.em_type == "BackupCopy"
+        last = self.last_session(job, at)
+        view = SessionView(last, at) if last is not None else None
+        running = view is not None and view.running
+        visible = at + (self.task_delay + self.em_lag if api == "em" else self.em_lag)
+        if action == "toggle":
+            job.schedule_enabled = not job.schedule_enabled
+            return "Ok", None
+        if api == "em" and copy and action in ("start", "stop", "retry"):
+            raise ActionError('Action "%s" is not available for backup copy job %s. Use the Sync action to start it.'
+                              % (action, quoted))
+        if api == "em" and action == "sync" and not copy:
+            raise ActionError("Sync is available for backup copy jobs only: job %s is a %s job." % (quoted, job.em_type))
+        if action in ("start", "sync"):
+            if running:
+                raise ActionError("Job %s is already running." % quoted, 409)
+            sess = self._add_session(job, at, False, visible)
+            return "Job %s triggered to start." % quoted, sess
+        if action == "stop":
+            if not running:
+                raise ActionError("Job %s is not running." % quoted, 409)
+            if last.stopped_at is None:
+                last.stopped_at = at
+            return "Job %s triggered to stop." % quoted, last
+        if action == "retry":
+            if running:
+                raise ActionError("Job %s is already running." % quoted, 409)
+            if view is None or view.result not in ("Failed", "Warning"):
+                raise ActionError("Cannot retry job %s: the last job run did not fail." % quoted, 409)
+            sess = self._add_session(job, at, True, visible)
+            return "Job %s triggered to retry." % quoted, sess
+        raise ActionError("Unknown action %s." % action)
+
+    def new_task(self, owner, operation, success, message, at):
+        self.task_seq += 1
+        task = Task("task-%d" % self.task_seq, owner, operation, at, at + self.task_delay, success, message)
+        self.tasks[task.id] = task
+        return task
+
+    # ------------------------------------------------------------------ auth
+    def check_user(self, name, password):
+        user = self.users.get(name)
+        if user is None or user.password != password:
+            return None
+        return user
+
+    def em_logon(self, user, at):
+        token = base64.b64encode(os.urandom(16)).decode("ascii")
+        sess = {"id": str(uuid.uuid4()), "user": user, "last": at, "created": at, "token": token}
+        self.em_sessions[token] = sess
+        self.counters["em"]["logons"] += 1
+        return sess
+
+    def em_lookup(self, token, at):
+        sess = self.em_sessions.get(token)
+        if sess is None:
+            return None
+        if at - sess["last"] > self.em_idle:
+            del self.em_sessions[token]
+            return None
+        sess["last"] = at
+        return sess
+
+    def em_open_sessions(self, at):
+        for token in [t for t, s in self.em_sessions.items() if at - s["last"] > self.em_idle]:
+            del self.em_sessions[token]
+        return len(self.em_sessions)
+
+    def vspc_issue(self, user, at):
+        access = base64.urlsafe_b64encode(os.urandom(30)).decode("ascii").rstrip("=")
+        refresh = base64.urlsafe_b64encode(os.urandom(30)).decode("ascii").rstrip("=")
+        self.vspc_access[access] = {"user": user, "expires": at + self.vspc_lifetime}
+        self.vspc_refresh[refresh] = user.name
+        return access, refresh
+
+    def vspc_lookup(self, token, at):
+        if token == API_KEY:
+            return self.users.get("admin")
+        entry = self.vspc_access.get(token)
+        if entry is None:
+            return None
+        if at >= entry["expires"]:
+            del self.vspc_access[token]
+            return None
+        return entry["user"]
+
+    def vspc_revoke_user(self, user_name):
+        for token in [t for t, e in self.vspc_access.items() if e["user"].name == user_name]:
+            del self.vspc_access[token]
+        for token in [t for t, n in self.vspc_refresh.items() if n == user_name]:
+            del self.vspc_refresh[token]
+
+    def expire(self, api):
+        if api in ("em", "any"):
+            self.em_sessions.clear()
+        if api in ("vspc", "any"):
+            self.vspc_access.clear()
+
+    # ------------------------------------------------------------------ faults
+    def take_fault(self, api, method, path):
+        for fault in self.faults:
+            if fault["api"] not in ("any", api):
+                continue
+            if fault.get("method") and fault["method"].upper() != method:
+                continue
+            if fault.get("path_prefix") and not path.startswith(fault["path_prefix"]):
+                continue
+            fault["count"] -= 1
+            if fault["count"] <= 0:
+                self.faults.remove(fault)
+            return fault
+        return None

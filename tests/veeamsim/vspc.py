@@ -1,0 +1,498 @@
+# Copyright: (c) 2026, backupops.veeam contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Veeam Service Provider Console REST API v3 (`/api/v3`): handlers and representations."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import uuid
+from urllib.parse import parse_qsl
+
+from . import state
+from .responses import json_response
+
+MAX_LIMIT = 500
+DEFAULT_LIMIT = 100
+ACTIVE_STATUS = {"Starting": "Starting", "Working": "Running", "Stopping": "Stopping"}
+
+
+def fmt_time(epoch):
+    if epoch is None:
+        return None
+    stamp = datetime.datetime.fromtimestamp(epoch, datetime.timezone.utc)
+    return stamp.strftime("%Y-%m-%dT%H:%M:%S.") + "%07d+00:00" % (stamp.microsecond * 10)
+
+
+def envelope(data, paging=None):
+    return {"data": data, "meta": {"pagingInfo": paging} if paging is not None else None, "errors": None}
+
+
+def error(status, message, type_="logical", code=None, headers=None, **extra):
+    item = {"message": message, "type": type_, "code": code if code is not None else status}
+    item.update(extra)
+    http = 520 if status >= 500 else status      # every >= 500 error comes back as 520
+    return json_response(http, {"errors": [item]}, headers)
+
+
+# --------------------------------------------------------------------------- entry points (server.py)
+def fault_response(req, fault):
+    status = int(fault["status"])
+    if status == 429:
+        retry = int(fault.get("retry_after") if fault.get("retry_after") is not None else 1)
+        return json_response(429, {"errors": [{"type": "transport", "code": 429, "retryAfter": retry}]})
+    return error(status, fault.get("message") or "Simulated fault %d" % status,
+                 "transport" if status >= 500 else "logical")
+
+
+def internal_error(req):
+    return error(500, "Internal server error", "unspecified")
+
+
+def handle(model, req):
+    path = req.path.rstrip("/")
+    if not path.startswith("/api/v3"):
+        return error(404, "Resource not found")
+    parts = [p for p in path[len("/api/v3"):].split("/") if p]
+    now = state.now()
+    if parts == ["token"]:
+        if req.method != "POST":
+            return error(405, "Method not allowed")
+        return token(model, req, now)
+    user = authenticate(model, req, now)
+    if user is None:
+        return error(401, "Authorization has been denied for this request.", "security")
+    return route(model, req, user, parts, now)
+
+
+def authenticate(model, req, now):
+    auth = req.header("Authorization") or ""
+    scheme, _, value = auth.partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        return None
+    return model.vspc_lookup(value.strip(), now)
+
+
+def _oauth_error(code, description):
+    return json_response(400, {"error": code, "error_description": description, "error_uri": None})
+
+
+def token(model, req, now):
+    ctype = (req.header("Content-Type") or "").lower()
+    if "application/x-www-form-urlencoded" not in ctype:
+        return _oauth_error("invalid_request", "The request must be application/x-www-form-urlencoded.")
+    form = dict(parse_qsl(req.body.decode("utf-8", "replace"), keep_blank_values=True))
+    grant = form.get("grant_type")
+    if grant == "password":
+        user = model.check_user(form.get("username", ""), form.get("password", ""))
+        if user is None:
+            model.counters["vspc"]["failed_logons"] += 1
+            return _oauth_error("invalid_grant", "Cannot complete login due to incorrect username or password, "
+                                                 "or no sufficient rights.")
+        model.counters["vspc"]["tokens_issued"] += 1
+    elif grant == "refresh_token":
+        name = model.vspc_refresh.pop(form.get("refresh_token", ""), None)
+        user = model.users.get(name) if name else None
+        if user is None:
+            model.counters["vspc"]["failed_logons"] += 1
+            return _oauth_error("invalid_grant", "The refresh token is invalid or expired.")
+        model.counters["vspc"]["tokens_refreshed"] += 1
+    elif not grant:
+        return _oauth_error("invalid_request", "grant_type is required.")
+    else:
+        return _oauth_error("unsupported_grant_type", "Grant type '%s' is not supported." % grant)
+    access, refresh = model.vspc_issue(user, now)
+    return json_response(200, {"access_token": access, "token_type": "bearer", "refresh_token": refresh,
+                               "expires_in": int(model.vspc_lifetime), "mfa_token": None, "encrypted_code": None},
+                         [("Cache-Control", "no-store")])
+
+
+# --------------------------------------------------------------------------- representations
+def server_obj(model, srv):
+    return {
+        "instanceUid": srv.id, "name": srv.name, "organizationUid": srv.organization_uid,
+        "locationUid": srv.location_uid, "managementAgentUid": srv.agent_uid, "version": srv.version,
+        "displayVersion": srv.version, "installationUid": srv.installation_uid, "backupServerRoleType": "Client",
+        "status": "Healthy", "inHighAvailabilityCluster": False,
+    }
+
+
+def job_obj(model, job, now):
+    last = model.last_session(job, now)
+    view = state.SessionView(last, now) if last is not None else None
+    if view is None:
+        status = "None"
+    elif view.running:
+        status = ACTIVE_STATUS.get(view.state, "Running")
+    else:
+        status = view.result
+    srv = model.server_of(job)
+    return {
+        "instanceUid": job.id,
+        "uniqueUid": job.unique_uid,
+        "name": job.name,
+        "description": job.description,
+        "createdBy": "CORP\\backupadmin",
+        "creationTime": fmt_time(job.created),
+        "backupServerUid": job.server_id,
+        "locationUid": srv.location_uid,
+        "siteUid": None,
+        "organizationUid": srv.organization_uid,
+        "mappedOrganizationUid": None,
+        "type": job.vspc_type,
+        "status": status,
+        "isEnabled": job.schedule_enabled,
+        "lastRun": fmt_time(last.start) if last else None,
+        "lastEndTime": fmt_time(view.end) if view and view.end else None,
+        "lastDuration": int(((view.end or now) - last.start)) if last else None,
+        "processingRate": 104857600,
+        "avgDuration": int(job.hist_duration),
+        "transferredData": 21474836480,
+        "backupChainSize": 322122547200,
+        "bottleneck": "Source",
+        "scheduleType": "Daily" if job.schedule_configured else "NotScheduled",
+        "failureMessage": view.failure_message if view and not view.running else None,
+        "targetType": "Local",
+        "destination": job.destination,
+        "retentionLimit": 14,
+        "retentionLimitType": "RestorePoints",
+        "isGfsOptionEnabled": False,
+        "lastSessionTasks": [],
+    }
+
+
+def agent_obj(model, job, now, expand):
+    obj = {
+        "instanceUid": job.id,
+        "uniqueUid": job.unique_uid,
+        "totalJobsCount": 1,
+        "successJobsCount": 1,
+        "destination": job.destination,
+        "source": {"backupMode": job.backup_mode, "backupUserFolders": False, "backupOperatingSystem": True,
+                   "fileSystemItems": None},
+        "jobMode": "ManagedByBackupServer",
+        "osType": job.os_type,
+        "licenseType": job.license_type,
+    }
+    if expand:
+        obj["_embedded"] = {"backupServerJob": job_obj(model, job, now)}
+    return obj
+
+
+# --------------------------------------------------------------------------- collection parameters
+class ParamError(Exception):
+    def __init__(self, message, parameter):
+        super(ParamError, self).__init__(message)
+        self.message = message
+        self.parameter = parameter
+
+
+def _get_path(obj, path):
+    cur = obj
+    for part in path.split("."):
+        if isinstance(cur, dict):
+            found = False
+            for key in cur:
+                if key.lower() == part.lower():
+                    cur = cur[key]
+                    found = True
+                    break
+            if not found:
+                raise KeyError(path)
+        else:
+            return None
+    return cur
+
+
+def _norm(value, ignore_case):
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return None
+    if isinstance(value, (int, float)):
+        return value
+    text = str(value)
+    return text.lower() if ignore_case else text
+
+
+def _compile_filter(spec):
+    if isinstance(spec, dict):
+        spec = [spec]
+    if not isinstance(spec, list):
+        raise ParamError("Filter must be a JSON array of filter expressions.", "filter")
+    preds = [_compile_one(item) for item in spec]
+    return lambda obj: all(p(obj) for p in preds)
+
+
+def _compile_one(item):
+    if not isinstance(item, dict):
+        raise ParamError("Invalid filter expression.", "filter")
+    op = str(item.get("operation", "")).lower()
+    if op in ("and", "or", "not"):
+        subs = [_compile_one(i) for i in item.get("items") or []]
+        if op == "and":
+            return lambda obj: all(p(obj) for p in subs)
+        if op == "or":
+            return lambda obj: any(p(obj) for p in subs)
+        return lambda obj: not all(p(obj) for p in subs)
+    prop = item.get("property")
+    if not prop or not isinstance(prop, str):
+        raise ParamError("Filter expression requires 'property'.", "filter")
+    collation = str(item.get("collation") or "ordinal").lower()
+    ic = collation in ("ignorecase", "lexicographic")
+    value = item.get("value")
+    if op not in ("equals", "notequals", "in", "contains", "lessthan", "greaterthan", "lessthanorequal",
+                  "greaterthanorequal"):
+        raise ParamError("Unsupported filter operation '%s'." % item.get("operation"), "filter")
+
+    def pred(obj):
+        try:
+            actual = _get_path(obj, prop)
+        except KeyError:
+            raise ParamError("Unknown filter property '%s'." % prop, "filter")
+        a = _norm(actual, ic)
+        if op == "in":
+            values = value if isinstance(value, list) else [value]
+            return a in [_norm(v, ic) for v in values]
+        if op == "contains":
+            if isinstance(actual, list):
+                return _norm(value, ic) in [_norm(v, ic) for v in actual]
+            return a is not None and str(_norm(value, ic)) in str(a)
+        b = _norm(value, ic)
+        if isinstance(a, (int, float)) and isinstance(b, str):
+            try:
+                b = float(b)
+            except ValueError:
+                return False
+        if op == "equals":
+            return a == b
+        if op == "notequals":
+            return a != b
+        if a is None or b is None:
+            return False
+        try:
+            return {"lessthan": a < b, "greaterthan": a > b, "lessthanorequal": a <= b,
+                    "greaterthanorequal": a >= b}[op]
+        except TypeError:
+            return False
+    return pred
+
+
+def collection(req, items):
+    """Apply filter, sort, offset and limit; return the enveloped response."""
+    try:
+        limit = int(req.arg("limit", DEFAULT_LIMIT))
+    except ValueError:
+        return error(400, "The value of limit is not valid.", parameterName="limit")
+    if limit < 1 or limit > MAX_LIMIT:
+        return error(400, "The value of limit must be between 1 and %d." % MAX_LIMIT, parameterName="limit")
+    try:
+        offset = int(req.arg("offset", 0))
+    except ValueError:
+        return error(400, "The value of offset is not valid.", parameterName="offset")
+    if offset < 0:
+        return error(400, "The value of offset must not be negative.", parameterName="offset")
+    try:
+        raw = req.arg("filter")
+        if raw:
+            try:
+                spec = json.loads(raw)
+            except ValueError:
+                raise ParamError("The filter is not valid JSON.", "filter")
+            pred = _compile_filter(spec)
+            items = [i for i in items if pred(i)]
+        raw = req.arg("sort")
+        if raw:
+            try:
+                spec = json.loads(raw)
+            except ValueError:
+                raise ParamError("The sort is not valid JSON.", "sort")
+            if isinstance(spec, dict):
+                spec = [spec]
+            if not isinstance(spec, list):
+                raise ParamError("Sort must be a JSON array.", "sort")
+            for entry in reversed(spec):
+                if not isinstance(entry, dict) or not entry.get("property"):
+                    raise ParamError("Sort expression requires 'property'.", "sort")
+                direction = str(entry.get("direction", "ascending")).lower()
+                if direction not in ("ascending", "descending", "asc", "desc"):
+                    raise ParamError("Sort direction must be ascending or descending.", "sort")
+                prop = entry["property"]
+
+                def key(obj, prop=prop):
+                    try:
+                        val = _norm(_get_path(obj, prop), True)
+                    except KeyError:
+                        raise ParamError("Unknown sort property '%s'." % prop, "sort")
+                    return (val is not None, val if val is not None else "")
+                items.sort(key=key, reverse=direction.startswith("desc"))
+    except ParamError as exc:
+        return error(400, exc.message, parameterName=exc.parameter)
+    page = items[offset:offset + limit]
+    return json_response(200, envelope(page, {"total": len(items), "count": len(page), "offset": offset}))
+
+
+# --------------------------------------------------------------------------- routing
+def route(model, req, user, parts, now):
+    method = req.method
+    low = [p.lower() for p in parts]
+    if low[:2] == ["users", "me"] and len(low) == 2 and method == "GET":
+        return json_response(200, envelope(user_obj(user)))
+    if len(low) == 3 and low[0] == "users" and low[2] == "tokens" and method == "DELETE":
+        target = None
+        for candidate in model.users.values():
+            if candidate.uid == low[1]:
+                target = candidate
+        if target is None:
+            return error(404, "User %s was not found." % parts[1])
+        if target.name != user.name and not user.admin:
+            return error(403, "Access denied.", "security")
+        model.vspc_revoke_user(target.name)
+        model.counters["vspc"]["tokens_revoked"] += 1
+        return json_response(200, envelope({}))
+    if low[:1] == ["asyncactions"] and len(low) in (2, 3):
+        return async_route(model, req, low, now)
+    if low[:2] != ["infrastructure", "backupservers"]:
+        return error(404, "Resource not found")
+    rest = parts[2:]
+    lrest = low[2:]
+    expand = "backupserverjob" in [e.strip().lower() for e in (req.arg("expand") or "").split(",")]
+    if not rest:
+        return _get_only(method) or collection(req, [server_obj(model, s) for s in model.servers])
+    if lrest[0] == "jobs":
+        return jobs_route(model, req, user, rest[1:], lrest[1:], None, expand, now)
+    srv = model.servers_by_id.get(lrest[0])
+    if srv is None:
+        return error(404, "Backup server %s was not found." % rest[0])
+    if len(rest) == 1:
+        return _get_only(method) or json_response(200, envelope(server_obj(model, srv)))
+    if lrest[1] == "jobs":
+        if len(rest) == 2 or (len(rest) == 3 and lrest[2] == "agentjobs"):
+            return jobs_route(model, req, user, rest[2:], lrest[2:], srv, expand, now)
+    return error(404, "Resource not found")
+
+
+def _get_only(method):
+    if method != "GET":
+        return error(405, "Method not allowed")
+    return None
+
+
+def user_obj(user):
+    return {"instanceUid": user.uid, "organizationUid": None, "userName": user.name,
+            "role": "PortalAdministrator" if user.admin else "PortalReadonlyOperator", "status": "Enabled",
+            "mfaPolicyStatus": "Disabled", "profile": {"firstName": None, "lastName": None, "email": None}}
+
+
+def jobs_route(model, req, user, rest, lrest, srv, expand, now):
+    method = req.method
+    scoped = [j for j in model.jobs.values() if srv is None or j.server_id == srv.id]
+    if not rest:
+        return _get_only(method) or collection(req, [job_obj(model, j, now) for j in scoped])
+    if lrest[0] == "agentjobs":
+        agents = [j for j in scoped if j.kind == "agent"]
+        if len(rest) == 1:
+            return _get_only(method) or collection(req, [agent_obj(model, j, now, expand) for j in agents])
+        if srv is None and len(rest) == 2:
+            job = model.jobs.get(lrest[1])
+            if job is None or job.kind != "agent":
+                return error(404, "Agent job %s was not found." % rest[1])
+            return _get_only(method) or json_response(200, envelope(agent_obj(model, job, now, expand)))
+        return error(404, "Resource not found")
+    if srv is not None:
+        return error(404, "Resource not found")
+    job = model.jobs.get(lrest[0])
+    if job is None:
+        return error(404, "Job %s was not found." % rest[0])
+    if len(rest) == 1:
+        if method == "GET":
+            return json_response(200, envelope(job_obj(model, job, now)))
+        if method == "PATCH":
+            return patch_job(model, req, user, job, now)
+        return error(405, "Method not allowed")
+    if len(rest) == 2 and lrest[1] in ("start", "stop", "retry"):
+        if method != "POST":
+            return error(405, "Method not allowed")
+        return job_action(model, req, user, job, lrest[1], now)
+    return error(404, "Resource not found")
+
+
+def _queue(model, req, user, name, now, result):
+    """Answer 200, or 202 + Location to an async action, following model.vspc_async."""
+    model.vspc_action_seq += 1
+    mode = model.vspc_async
+    if mode == "never" or (mode == "alternate" and model.vspc_action_seq % 2 == 1):
+        return json_response(200, envelope(result))
+    aid = str(uuid.uuid4())
+    model.async_actions[aid] = {"id": aid, "initiatorUid": user.uid, "actionName": name, "created": now,
+                                "finish_at": now + model.task_delay, "result": result, "path": req.path}
+    location = "%s/api/v3/asyncActions/%s" % (req.base_url, aid)
+    return json_response(202, envelope(None), [("Location", location)])
+
+
+def job_action(model, req, user, job, action, now):
+    if not user.admin:
+        return error(403, "Access denied.", "security")
+    model.counters["actions"][action] += 1
+    try:
+        model.act(job, action, now, "vspc")
+    except state.ActionError as exc:
+        return error(400, exc.message, "logical")
+    names = {"start": "StartBackupServerJob", "stop": "StopBackupServerJob", "retry": "RetryBackupServerJob"}
+    return _queue(model, req, user, names[action], now, {})
+
+
+def patch_job(model, req, user, job, now):
+    if not user.admin:
+        return error(403, "Access denied.", "security")
+    model.counters["actions"]["patch"] += 1
+    try:
+        ops = json.loads(req.body.decode("utf-8") or "null")
+    except ValueError:
+        return error(400, "The request body is not valid JSON.")
+    if isinstance(ops, dict):
+        ops = [ops]
+    if not isinstance(ops, list) or not ops:
+        return error(400, "The request body must be a JSON Patch array.")
+    changes = []
+    for op in ops:
+        if not isinstance(op, dict):
+            return error(400, "Invalid JSON Patch operation.")
+        path = str(op.get("path", "")).lstrip("/")
+        kind = str(op.get("op", "")).lower()
+        if path.lower() != "isenabled":
+            return error(400, "Property '%s' cannot be changed." % path, propertyName=path, failedJsonPatch=op)
+        if kind not in ("replace", "add", "test"):
+            return error(400, "Operation '%s' is not supported for isEnabled." % op.get("op"), failedJsonPatch=op)
+        value = op.get("value")
+        if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+            value = value.strip().lower() == "true"
+        if not isinstance(value, bool):
+            return error(400, "Value '%s' is not valid for isEnabled." % (value,), propertyName="isEnabled",
+                         failedJsonPatch=op)
+        if kind == "test":
+            if job.schedule_enabled != value:
+                return error(400, "Test operation failed for isEnabled.", failedJsonPatch=op)
+            continue
+        changes.append(value)
+    for value in changes:
+        job.schedule_enabled = value
+    return json_response(200, envelope(job_obj(model, job, now)))
+
+
+def async_route(model, req, low, now):
+    action = model.async_actions.get(low[1])
+    if action is None:
+        return error(404, "Async action %s was not found." % low[1])
+    done = now >= action["finish_at"]
+    if len(low) == 2:
+        if req.method == "DELETE":
+            return json_response(200, envelope({}))
+        return _get_only(req.method) or json_response(200, envelope({
+            "id": action["id"], "initiatorUid": action["initiatorUid"], "actionName": action["actionName"],
+            "status": "succeed" if done else "running", "queryParameters": {}, "requestBody": None}))
+    if low[2] != "result":
+        return error(404, "Resource not found")
+    if not done:
+        return error(400, "The action has not finished yet.", "retryableLogical")
+    return _get_only(req.method) or json_response(200, envelope(action["result"]))
