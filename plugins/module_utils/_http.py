@@ -15,6 +15,7 @@ import time
 
 try:
     import requests
+    import urllib3
     from requests.adapters import HTTPAdapter
     HAS_REQUESTS = True
     REQUESTS_IMPORT_ERROR = None
@@ -118,7 +119,10 @@ class Transport:
         if DefaultCookiePolicy is not None:
             # EM sets an X-RestSvcSessionId cookie and lets it win over the header; keep no cookies at all
             self.session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
-        self.session.verify = ca_path if (validate_certs and ca_path) else bool(validate_certs)
+        # given on every request: requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE override session.verify
+        self.verify = ca_path if (validate_certs and ca_path) else bool(validate_certs)
+        if self.verify is False:
+            urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
         self.session.headers['User-Agent'] = USER_AGENT
         adapter = HTTPAdapter(pool_connections=1, pool_maxsize=pool_size)
         self.session.mount('https://', adapter)
@@ -145,7 +149,7 @@ class Transport:
             try:
                 self.requests_sent += 1
                 response = self.session.request(method, url, params=params, data=data, json=json_body,
-                                                headers=headers, timeout=self.timeout)
+                                                headers=headers, timeout=self.timeout, verify=self.verify)
             except requests.exceptions.SSLError as exc:
                 raise VeeamConnectionError(
                     'TLS connection to %s failed: %s. Trust the server with ca_path (a PEM CA bundle), or set '

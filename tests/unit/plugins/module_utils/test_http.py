@@ -76,6 +76,7 @@ class FakeSession:
 
     def request(self, method, url, **kwargs):
         self.sent.append((method, url))
+        self.kwargs = kwargs
         answer = self.answers.pop(0)
         if isinstance(answer, Exception):
             raise answer
@@ -141,3 +142,16 @@ def test_transport_keeps_no_cookies():
     cookie = requests.cookies.create_cookie('X-RestSvcSessionId', 'abc', domain='veeam.example', path='/api')
     request = urllib_request.Request('https://veeam.example:9398/api/sessionMngr/')
     assert transport.session.cookies._policy.set_ok(cookie, request) is False
+
+
+def test_ca_path_wins_over_the_ca_bundle_environment_variables(monkeypatch):
+    monkeypatch.setenv('REQUESTS_CA_BUNDLE', '/etc/ssl/certs/ca-certificates.crt')
+    monkeypatch.setenv('CURL_CA_BUNDLE', '/etc/ssl/certs/ca-certificates.crt')
+    transport = Transport('https://veeam.example:9398/api', ca_path='/etc/corp/ca.pem', sleep=None)
+    transport.session = FakeSession([FakeResponse(200)])
+    transport.send('GET', '/query')
+    assert transport.session.kwargs['verify'] == '/etc/corp/ca.pem'
+    transport = Transport('https://veeam.example:9398/api', validate_certs=False, ca_path='/etc/corp/ca.pem')
+    transport.session = FakeSession([FakeResponse(200)])
+    transport.send('GET', '/query')
+    assert transport.session.kwargs['verify'] is False
