@@ -30,15 +30,18 @@ from ansible_collections.backupops.veeam.plugins.module_utils._errors import (
     VeeamTimeoutError,
 )
 from ansible_collections.backupops.veeam.plugins.module_utils._normalize import (
+    RESULTS,
     apply_last_session,
     em_job,
     em_session,
+    select_sessions,
     uid_id,
 )
 from ansible_collections.backupops.veeam.plugins.module_utils._parse import (
     ci_get,
     em_items,
     em_link,
+    format_time,
     is_guid,
     parse_body,
     to_bool,
@@ -79,6 +82,11 @@ def job_urn(job_id, agent=False):
     if job_id.lower().startswith('urn:veeam:'):
         return job_id
     return 'urn:veeam:%s:%s' % ('AgentBackupJob' if agent else 'Job', job_id)
+
+
+def any_of(field, words):
+    """``(Field==A,Field==B)``: one of several enum words (grouping is documented, query_grouping)."""
+    return '(%s)' % ','.join('%s==%s' % (field, enum_word(word, field)) for word in words)
 
 
 def server_condition(backup_server):
@@ -306,6 +314,36 @@ class EMClient:
             for job in jobs:
                 apply_last_session(job, latest.get((job['id'] or '').lower()))
         return jobs
+
+    def find_agent_sessions(self, job_id=None, job_name=None, states=None, results=None, since=None, limit=100,
+                            include_raw=False):
+        """Agent backup sessions, newest first, every filter applied by the server; one request a page,
+        and no further page once ``limit`` sessions are in."""
+        conditions = ['JobType==AgentBackup']
+        if job_id:
+            if job_id.lower().startswith('urn:'):
+                conditions.append('JobUid==' + quote(job_id))
+            else:
+                # the URN prefix of an agent job in its sessions is not documented: accept both
+                conditions.append('(JobUid==%s,JobUid==%s)' % (quote(job_urn(job_id, agent=True)), quote(job_urn(job_id))))
+        if job_name:
+            conditions.append('JobName==' + quote(job_name))
+        if states:
+            conditions.append(any_of('State', states))
+        if results and all(result in RESULTS for result in results):
+            conditions.append(any_of('Result', results))
+        if since:
+            conditions.append('CreationTime>=' + quote(format_time(since)))
+        page_size = min(limit, PAGE_SIZE) if limit else PAGE_SIZE
+        sessions = []
+        for entity in self.query('BackupJobSession', conditions, sort_desc='CreationTime', page_size=page_size):
+            session = em_session(entity, include_raw)
+            if job_name and session['job_name'] != job_name:
+                continue  # the server may compare strings without regard to case
+            sessions.append(session)
+            if limit and len(sessions) >= limit:
+                break
+        return select_sessions(sessions, states, results, format_time(since), limit)
 
     def latest_sessions(self, jobs):
         """The newest session of each job, keyed by lower-case job id (GUID), with few requests.

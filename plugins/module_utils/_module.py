@@ -30,6 +30,7 @@ from ansible_collections.backupops.veeam.plugins.module_utils._parse import (
     HAS_XMLTODICT,
     XMLTODICT_IMPORT_ERROR,
     is_guid,
+    since_time,
 )
 
 DEFAULT_PORTS = {'em': 9398, 'vspc': 1280}
@@ -131,6 +132,37 @@ def check_type_words(values, option):
         if not _TYPE_WORD.match(value):
             raise VeeamOptionError('%s: %r is not a Veeam type word (letters and digits only, such as Backup)'
                                    % (option, value))
+
+
+def choose_words(values, accepted, option):
+    """Match each word of a list option against the accepted words (any case); return them as the server spells them."""
+    if not values:
+        return None
+    by_lower = dict((word.lower(), word) for word in accepted)
+    chosen = []
+    for value in values:
+        word = by_lower.get(str(value).strip().lower())
+        if word is None:
+            raise VeeamOptionError('%s: %r is not one of %s' % (option, value, ', '.join(accepted)))
+        chosen.append(word)
+    return chosen
+
+
+def check_since(value, option):
+    """The ``since`` option as a UTC datetime (or None)."""
+    if value is None:
+        return None
+    try:
+        return since_time(value)
+    except ValueError as exc:
+        raise VeeamOptionError('%s: %s' % (option, exc))
+
+
+def check_positive(params, *options):
+    for option in options:
+        value = params.get(option)
+        if value is not None and value <= 0:
+            raise VeeamOptionError('%s: must be a positive number, got %s' % (option, value))
 
 
 def check_not_empty(params, *options):

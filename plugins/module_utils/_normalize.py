@@ -157,3 +157,22 @@ def vspc_session(item, include_raw=False):
     if include_raw:
         session['raw'] = item
     return session
+
+
+SESSION_STATES = ('Starting', 'Working', 'Stopping', 'Pausing', 'Resuming', 'Stopped')
+SESSION_RESULTS = ('Success', 'Warning', 'Failed', 'None')
+
+
+def select_sessions(sessions, states=None, results=None, since=None, limit=None):
+    """Sessions that match every filter, newest first, at most ``limit``.
+
+    ``since`` is a ``2026-11-22T10:15:00Z`` string; times in that form sort as text.
+    """
+    selected = [
+        session for session in sessions
+        if (not states or session['state'] in states)
+        and (not results or session['result'] in results)
+        and (not since or (session['creation_time'] or '') >= since)
+    ]
+    selected.sort(key=lambda session: session['creation_time'] or '', reverse=True)
+    return selected[:limit] if limit else selected

@@ -219,3 +219,24 @@ def utc_time(value):
     """Any server time string as ``2026-11-22T10:15:00Z`` in UTC; None when absent or unreadable."""
     return format_time(parse_time(value))
 
+
+
+_DURATION = re.compile(r'^\s*(\d+)\s*([smhdw])\s*$', re.IGNORECASE)
+_DURATION_SECONDS = {'s': 1, 'm': 60, 'h': 3600, 'd': 86400, 'w': 604800}
+
+
+def since_time(value, now=None):
+    """A moment given as ISO 8601 (UTC when no zone is given) or as a duration back from now
+    (``90m``, ``24h``, ``7d``; also ``s`` and ``w``). Raises ValueError with the accepted forms."""
+    now = now or datetime.datetime.now(UTC)
+    match = _DURATION.match(value or '')
+    if match:
+        moment = now - datetime.timedelta(seconds=int(match.group(1)) * _DURATION_SECONDS[match.group(2).lower()])
+    else:
+        moment = parse_time(value)
+        if moment is None:
+            raise ValueError('%r is neither an ISO 8601 time (2026-11-22T06:00:00Z) nor a duration back from now '
+                             '(90m, 24h, 7d)' % value)
+    if moment > now:
+        raise ValueError('%r is in the future' % value)
+    return moment

@@ -21,8 +21,8 @@ from ansible_collections.backupops.veeam.plugins.module_utils._errors import (
     VeeamTaskError,
     VeeamTimeoutError,
 )
-from ansible_collections.backupops.veeam.plugins.module_utils._normalize import vspc_job
-from ansible_collections.backupops.veeam.plugins.module_utils._parse import is_guid, parse_body
+from ansible_collections.backupops.veeam.plugins.module_utils._normalize import select_sessions, vspc_job, vspc_session
+from ansible_collections.backupops.veeam.plugins.module_utils._parse import format_time, guid_of, is_guid, parse_body
 
 PAGE_LIMIT = 500
 # jobs of these types are agent jobs: veeam_agent_job_info lists them, veeam_job_info does not
@@ -256,7 +256,25 @@ class VSPCClient:
             jobs = [job for job in jobs if job['type'] in set(types)]
         return jobs
 
+    def find_agent_sessions(self, job_id=None, job_name=None, states=None, results=None, since=None, limit=100,
+                            include_raw=False):
+        """One session per matching agent job: its latest run (VSPC lists no sessions), newest first."""
+        if job_id:
+            items = self._job_by_id(job_id, agent=True)
+        else:
+            items = self.paged(AGENT_JOBS_PATH, {'expand': 'BackupServerJob'})
+        sessions = []
+        for item in items:
+            session = vspc_session(item, include_raw)
+            if session['creation_time'] is None:
+                continue  # never ran: no session to report
+            if job_name and session['job_name'] != job_name:
+                continue
+            sessions.append(session)
+        return select_sessions(sessions, states, results, format_time(since), limit)
+
     def _job_by_id(self, job_id, agent):
+        job_id = guid_of(job_id) or job_id  # an EM URN names the same job by its GUID
         try:
             if not agent:
                 return [self.get('%s/%s' % (JOBS_PATH, job_id))]
