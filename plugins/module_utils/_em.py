@@ -249,8 +249,7 @@ class EMClient:
         bucket = query_type + 's'
         while True:
             dummy, body = self.request('GET', path, params=params)
-            for entity in em_items(ci_get(body, 'Entities'), bucket, query_type):
-                yield entity
+            yield from em_items(ci_get(body, 'Entities'), bucket, query_type)
             next_path = self._next_page(body, params)
             if next_path is None:
                 return

@@ -220,7 +220,6 @@ def utc_time(value):
     return format_time(parse_time(value))
 
 
-
 _DURATION = re.compile(r'^\s*(\d+)\s*([smhdw])\s*$', re.IGNORECASE)
 _DURATION_SECONDS = {'s': 1, 'm': 60, 'h': 3600, 'd': 86400, 'w': 604800}
 

@@ -203,8 +203,7 @@ class VSPCClient:
             page_params = dict(params or {}, limit=PAGE_LIMIT, offset=offset)
             body = self.request('GET', path, params=page_params)
             items = body.get('data') or []
-            for item in items:
-                yield item
+            yield from items
             total = ((body.get('meta') or {}).get('pagingInfo') or {}).get('total')
             offset += len(items)
             if not items or total is None or offset >= int(total):

@@ -21,7 +21,7 @@ description:
     when O(backup_server) is given) with C(expand=BackupServerJob), so names, states and schedules come in the same
     pages of 500; plus one request for the backup server names and one for the token."
 author:
-  - backupops.veeam contributors
+  - backupops.veeam contributors (@backupops)
 options:
   id:
     description:
@@ -67,9 +67,9 @@ EXAMPLES = r'''
     password: "{{ vault_em_password }}"
   register: agent_jobs
 
-- name: Print "backup server: job" for each
+- name: Print each job as "backup server - job"
   ansible.builtin.debug:
-    msg: "{{ agent_jobs.jobs | map(attribute='backup_server_name') | zip(agent_jobs.jobs | map(attribute='name')) | map('join', ': ') | list }}"
+    msg: "{{ agent_jobs.jobs | map(attribute='backup_server_name') | zip(agent_jobs.jobs | map(attribute='name')) | map('join', ' - ') | list }}"
 
 - name: Linux agent jobs of one backup server whose latest run failed
   backupops.veeam.veeam_agent_job_info:

@@ -23,7 +23,7 @@ description:
   - "O(api=vspc): VSPC lists no sessions, only each job's latest run. The module returns one session per matching
     agent job, built from that run (RV(sessions[].id), RV(sessions[].name) and RV(sessions[].progress) are null)."
 author:
-  - backupops.veeam contributors
+  - backupops.veeam contributors (@backupops)
 options:
   job_id:
     description:
@@ -194,8 +194,8 @@ def main():
     veeam = VeeamModule(dict(
         job_id=dict(type='str'),
         job_name=dict(type='str'),
-        state=dict(type='list', elements='str'),
-        result=dict(type='list', elements='str'),
+        state=dict(type='list', elements='str', choices=list(SESSION_STATES)),
+        result=dict(type='list', elements='str', choices=list(SESSION_RESULTS)),
         since=dict(type='str'),
         limit=dict(type='int', default=100),
         include_raw=dict(type='bool', default=False),

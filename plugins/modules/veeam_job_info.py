@@ -20,7 +20,7 @@ description:
   - On O(api=vspc) the jobs come from C(/infrastructure/backupServers/jobs) (or the per-server path), 500 a
     page. Veeam Agent jobs are left out; list them with M(backupops.veeam.veeam_agent_job_info).
 author:
-  - backupops.veeam contributors
+  - backupops.veeam contributors (@backupops)
 options:
   id:
     description:

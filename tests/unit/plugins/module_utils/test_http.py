@@ -8,10 +8,7 @@ __metaclass__ = type
 
 import json
 
-try:
-    from urllib import request as urllib_request
-except ImportError:  # pragma: no cover
-    import urllib2 as urllib_request
+from urllib import request as urllib_request
 
 import pytest
 import requests

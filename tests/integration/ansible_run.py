@@ -1,0 +1,129 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, backupops.veeam contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Run real ``ansible-playbook`` and ``ansible`` commands against the simulator, and read their results."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+import yaml
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+COLLECTIONS = os.path.join(REPO, 'build', 'collections')
+BIN = os.path.dirname(sys.executable)
+ACCOUNTS = {
+    'admin': 'Simulator-Pass1',
+    'viewer': 'Viewer-Pass1',
+    'CORP\\tricky': u'p:a&s%s+ w\u00f6rd',
+}
+API_KEY = 'sim-api-key-0123456789abcdef'
+
+
+def ensure_collection_link():
+    """``build/collections/ansible_collections/backupops/veeam`` -> the checkout (as ``make`` makes it)."""
+    link = os.path.join(COLLECTIONS, 'ansible_collections', 'backupops', 'veeam')
+    if not os.path.exists(link):
+        os.makedirs(os.path.dirname(link), exist_ok=True)
+        os.symlink(REPO, link)
+    return COLLECTIONS
+
+
+def veeam_env(simulator, api='em', username='admin', password=None, api_key=None, ca=True, **extra):
+    """The ``VEEAM_*`` variables (as an AWX credential injects them) for the simulator."""
+    env = {
+        'VEEAM_API': api,
+        'VEEAM_SERVER': simulator.host,
+        'VEEAM_PORT': str(simulator.em_port if api == 'em' else simulator.vspc_port),
+    }
+    if api_key:
+        env['VEEAM_API_KEY'] = api_key
+    elif username:
+        env['VEEAM_USERNAME'] = username
+        env['VEEAM_PASSWORD'] = password if password is not None else ACCOUNTS[username]
+    if ca:
+        env['VEEAM_CA_PATH'] = simulator.ca_path
+    env.update(extra)
+    return env
+
+
+class Run:
+    def __init__(self, command, returncode, stdout, stderr, results):
+        self.command = command
+        self.rc = returncode
+        self.stdout = stdout
+        self.stderr = stderr
+        self.results = results
+
+    @property
+    def output(self):
+        return self.stdout + self.stderr
+
+    def task(self, name):
+        """The result of the (last) task with that name."""
+        found = [entry for entry in self.results if entry['task'] == name]
+        assert found, 'no result for task %r; output:\n%s' % (name, self.output[-4000:])
+        return found[-1]['result']
+
+    @property
+    def last(self):
+        assert self.results, 'no task ran; output:\n%s' % self.output[-4000:]
+        return self.results[-1]['result']
+
+    def __repr__(self):
+        return '<Run rc=%s %s>' % (self.rc, ' '.join(self.command))
+
+
+def _run(command, env, timeout):
+    base = dict((key, value) for key, value in os.environ.items() if not key.startswith('VEEAM_'))
+    for key in ('REQUESTS_CA_BUNDLE', 'CURL_CA_BUNDLE', 'SSL_CERT_FILE'):
+        base.pop(key, None)
+    fd, result_file = tempfile.mkstemp(prefix='ansible-results-', suffix='.jsonl')
+    os.close(fd)
+    base.update({
+        'ANSIBLE_COLLECTIONS_PATH': ensure_collection_link(),
+        'ANSIBLE_CALLBACK_PLUGINS': os.path.join(HERE, 'callback_plugins'),
+        'ANSIBLE_CALLBACKS_ENABLED': 'result_file',
+        'ANSIBLE_LOAD_CALLBACK_PLUGINS': '1',
+        'ANSIBLE_NOCOLOR': '1',
+        'ANSIBLE_RETRY_FILES_ENABLED': '0',
+        'ANSIBLE_PYTHON_INTERPRETER': sys.executable,
+        'ANSIBLE_LOCALHOST_WARNING': '0',
+        'ANSIBLE_INVENTORY_UNPARSED_WARNING': '0',
+        'BACKUPOPS_RESULT_FILE': result_file,
+        'PATH': BIN + os.pathsep + os.environ.get('PATH', ''),
+    })
+    base.update(env)
+    try:
+        completed = subprocess.run(command, env=base, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   timeout=timeout, universal_newlines=True, check=False)
+        with open(result_file) as handle:
+            results = [json.loads(line) for line in handle if line.strip()]
+    finally:
+        os.unlink(result_file)
+    return Run(command, completed.returncode, completed.stdout, completed.stderr, results)
+
+
+def run_playbook(tmp_path, tasks, env, play_extra=None, args=(), timeout=300):
+    """Run one play on localhost with these tasks; returns a Run."""
+    play = {'name': 'backupops.veeam integration', 'hosts': 'localhost', 'gather_facts': False, 'tasks': tasks}
+    play.update(play_extra or {})
+    playbook = os.path.join(str(tmp_path), 'playbook.yml')
+    with open(playbook, 'w') as handle:
+        yaml.safe_dump([play], handle, allow_unicode=True, sort_keys=False)
+    command = [os.path.join(BIN, 'ansible-playbook'), '-i', 'localhost,', '-c', 'local', playbook] + list(args)
+    return _run(command, env, timeout)
+
+
+def run_module(module, module_args, env, args=(), timeout=300):
+    """``ansible localhost -m MODULE -a JSON``; returns a Run."""
+    command = [os.path.join(BIN, 'ansible'), 'localhost', '-i', 'localhost,', '-c', 'local', '-m', module,
+               '-a', json.dumps(module_args)] + list(args)
+    return _run(command, env, timeout)
