@@ -1,0 +1,173 @@
+# Copyright: (c) 2026, backupops.veeam contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Fixtures that run the Veeam API simulator (tests/veeamsim) as a separate process.
+
+- `simulator`: one simulator for the whole test session; reset before every test that uses it.
+- `make_simulator(*args)`: start another simulator with extra CLI arguments (ended at session end).
+- `scaled_simulator(n)`: a simulator started with `--scale n` (one per n, reused).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+import pytest
+import requests
+
+TESTS_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+START_TIMEOUT = 60.0
+
+
+class Simulator(object):
+    """A running simulator process and a client for its /_sim control endpoints."""
+
+    def __init__(self, proc, info, state_dir, log_path):
+        self.proc = proc
+        self.state_dir = state_dir
+        self.log_path = log_path
+        self.info = info
+        self.em_url = info["em_url"]
+        self.vspc_url = info["vspc_url"]
+        self.em_port = info["em_port"]
+        self.vspc_port = info["vspc_port"]
+        self.host = info["host"]
+        self.ca_path = info["ca_path"]
+        self.pid = info["pid"]
+        host = "[%s]" % self.host if ":" in self.host else self.host
+        self.control_url = "https://%s:%d/_sim" % (host, self.em_port)
+        self.http = self.session()
+
+    def session(self):
+        """A requests session that trusts the simulator's CA (and ignores REQUESTS_CA_BUNDLE)."""
+        sess = requests.Session()
+        sess.trust_env = False
+        sess.verify = self.ca_path
+        return sess
+
+    def _call(self, method, path, body=None):
+        resp = self.http.request(method, self.control_url + path, json=body, timeout=60)
+        if resp.status_code >= 400:
+            raise AssertionError("simulator control %s %s failed: %s %s" % (method, path, resp.status_code, resp.text))
+        return resp.json()
+
+    # control API -------------------------------------------------------------------------------
+    def counters(self):
+        return self._call("GET", "/counters")
+
+    def reset(self):
+        return self._call("POST", "/reset")
+
+    def fault(self, **kw):
+        return self._call("POST", "/faults", kw)
+
+    def clear_faults(self):
+        return self._call("DELETE", "/faults")
+
+    def expire(self, api="any"):
+        return self._call("POST", "/expire", {"api": api})
+
+    def log(self):
+        return self._call("GET", "/log")
+
+    def data(self):
+        return self._call("GET", "/data")
+
+    def add_user(self, username, password, role="admin"):
+        return self._call("POST", "/users", {"username": username, "password": password, "role": role})
+
+    def configure_job(self, job_id, **kw):
+        return self._call("POST", "/jobs/%s" % job_id, kw)
+
+    def settings(self, **kw):
+        return self._call("POST", "/settings", kw)
+
+    # helpers -----------------------------------------------------------------------------------
+    def job(self, name, server=None, agent=False):
+        """The /_sim/data record of the job called `name` (on `server` when given)."""
+        data = self.data()
+        jobs = data["agent_jobs"] if agent else data["jobs"]
+        found = [j for j in jobs if j["name"] == name and (server is None or j["server_name"] == server)]
+        assert len(found) == 1, "expected one job %r, found %d" % (name, len(found))
+        return found[0]
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=15)
+
+
+def start_simulator(*args):
+    """Start `python -m veeamsim` with extra args; wait for its ready file (polling, with a deadline)."""
+    state_dir = tempfile.mkdtemp(prefix="veeamsim-test-")
+    ready = os.path.join(state_dir, "ready.json")
+    log_path = os.path.join(state_dir, "simulator.log")
+    env = dict(os.environ)
+    env["PYTHONPATH"] = TESTS_DIR + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    cmd = [sys.executable, "-m", "veeamsim", "--host", "127.0.0.1", "--em-port", "0", "--vspc-port", "0",
+           "--state-dir", state_dir, "--ready-file", ready] + [str(a) for a in args]
+    log = open(log_path, "wb")
+    proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=TESTS_DIR)
+    log.close()
+    deadline = time.monotonic() + START_TIMEOUT
+    while True:
+        if os.path.exists(ready):
+            try:
+                with open(ready) as handle:
+                    info = json.load(handle)
+                break
+            except ValueError:
+                pass
+        if proc.poll() is not None:
+            with open(log_path) as handle:
+                raise RuntimeError("simulator exited with %s:\n%s" % (proc.returncode, handle.read()))
+        if time.monotonic() > deadline:
+            proc.kill()
+            raise RuntimeError("simulator did not become ready within %ss" % START_TIMEOUT)
+        time.sleep(0.05)
+    return Simulator(proc, info, state_dir, log_path)
+
+
+@pytest.fixture(scope="session")
+def make_simulator():
+    started = []
+
+    def factory(*args):
+        sim = start_simulator(*args)
+        started.append(sim)
+        return sim
+    yield factory
+    for sim in started:
+        sim.stop()
+
+
+@pytest.fixture(scope="session")
+def simulator(make_simulator):
+    return make_simulator()
+
+
+@pytest.fixture(scope="session")
+def scaled_simulator(make_simulator):
+    cache = {}
+
+    def factory(n):
+        if n not in cache:
+            cache[n] = make_simulator("--scale", n)
+        return cache[n]
+    return factory
+
+
+@pytest.fixture(autouse=True)
+def _reset_simulator(request):
+    """Every test that uses `simulator` starts from the initial data set."""
+    if "simulator" in request.fixturenames:
+        request.getfixturevalue("simulator").reset()
+    yield
