@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import base64
 import datetime
+import http.client
 import json
 import os
+import ssl
+import threading
 import time
 import xml.etree.ElementTree as ET
 
@@ -690,3 +693,37 @@ def test_scaled_simulator_starts_quickly(scaled_simulator):
     assert int(paging.get("PagesCount")) == 11
     vs = Vspc(sim)
     assert vs.get("/infrastructure/backupServers/jobs/agentJobs").json()["meta"]["pagingInfo"]["total"] == 5006
+
+
+def test_keep_alive_and_concurrency(simulator):
+    ctx = ssl.create_default_context(cafile=simulator.ca_path)
+    conn = http.client.HTTPSConnection(simulator.host, simulator.vspc_port, context=ctx, timeout=30)
+    body = "grant_type=password&username=admin&password=Simulator-Pass1"
+    conn.request("POST", "/api/v3/token", body, {"Content-Type": "application/x-www-form-urlencoded"})
+    resp = conn.getresponse()
+    token = json.loads(resp.read())["access_token"]
+    sock = conn.sock
+    for _ in range(20):
+        conn.request("GET", "/api/v3/infrastructure/backupServers", headers={"Authorization": "Bearer " + token})
+        resp = conn.getresponse()
+        assert resp.status == 200 and json.loads(resp.read())["meta"]["pagingInfo"]["total"] == 3
+        assert conn.sock is sock          # the same connection is reused
+    conn.close()
+
+    errors = []
+
+    def worker():
+        try:
+            em = Em(simulator)
+            for _ in range(5):
+                assert em.query("Job", pageSize=5).status_code == 200
+            assert em.logoff().status_code == 204
+        except Exception as exc:   # collected and reported by the main thread
+            errors.append(exc)
+    threads = [threading.Thread(target=worker) for _ in range(24)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+    assert simulator.counters()["em"] == {"logons": 24, "failed_logons": 0, "logoffs": 24, "open_sessions": 0}

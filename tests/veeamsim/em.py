@@ -153,7 +153,7 @@ def logon(ctx):
                      [("WWW-Authenticate", "Basic Realm=RestSvc")])
     sess = ctx.model.em_logon(user, ctx.now)
     headers = [("X-RestSvcSessionId", sess["token"]),
-               ("Set-Cookie", "X-RestSvcSessionId=%s; Path=/api; Secure; HttpOnly" % sess["token"]),
+               ("Set-Cookie", "X-RestSvcSessionId=%s; Path=/api" % sess["token"]),
                ("Location", "%s/logonSessions/%s" % (ctx.api, sess["id"]))]
     return ctx.render(201, logon_session(ctx, sess), headers)
 
