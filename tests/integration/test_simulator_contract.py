@@ -391,6 +391,8 @@ def test_em_invalid_actions_end_in_failed_tasks(simulator):
     assert em.task_wait(em.post("/jobs/" + copy["id"], action="start"))[0] is False
     assert em.task_wait(em.post("/jobs/" + copy["id"], action="sync"))[0] is True
     assert em.task_wait(em.post("/jobs/" + copy["id"], action="sync"))[0] is False   # now running
+    assert em.task_wait(em.post("/jobs/" + copy["id"], action="retry"))[0] is False
+    assert em.task_wait(em.post("/jobs/" + copy["id"], action="stop"))[0] is True
     success = simulator.job("Daily Backup", server="vbr-dr-01.corp.example")
     assert em.task_wait(em.post("/jobs/" + success["id"], action="retry"))[0] is False
     assert em.task_wait(em.post("/jobs/" + success["id"], action="stop"))[0] is False

@@ -408,6 +408,11 @@ def route(ctx, method, parts):
         if not rest:
             return ctx.render(200, ref_list([server_ref(ctx, s) for s in model.servers]))
         srv = model.servers_by_id.get(rest[0].lower())
+        if srv is not None and len(rest) == 2 and rest[1].lower() == "jobs":
+            if not ctx.logon["user"].admin:
+                return error(ctx, 403, "Access denied.")
+            return ctx.render(200, ref_list([job_ref(ctx, j) for j in model.jobs.values()
+                                             if j.kind == "job" and j.server_id == srv.id]))
         if srv is None or len(rest) > 1:
             return error(ctx, 404, "Backup server '%s' was not found." % rest[0])
         if fmt == "entity":

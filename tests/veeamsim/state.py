@@ -214,7 +214,8 @@ class Model(object):
         if action == "toggle":
             job.schedule_enabled = not job.schedule_enabled
             return "Ok", None
-        if api == "em" and copy and action in ("start", "stop", "retry"):
+        if api == "em" and copy and action in ("start", "retry"):
+            # EM starts backup copy jobs with ?action=sync; its docs list no Start/Retry for them
             raise ActionError('Action "%s" is not available for backup copy job %s. Use the Sync action to start it.'
                               % (action, quoted))
         if api == "em" and action == "sync" and not copy:

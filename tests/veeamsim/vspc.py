@@ -14,6 +14,7 @@ from .responses import json_response
 
 MAX_LIMIT = 500
 DEFAULT_LIMIT = 100
+INSTALLATION_ID = "4f3c2d1e-0b9a-4c8d-9e7f-6a5b4c3d2e1f"
 ACTIVE_STATUS = {"Starting": "Starting", "Working": "Running", "Stopping": "Stopping"}
 
 
@@ -350,6 +351,9 @@ def route(model, req, user, parts, now):
         model.vspc_revoke_user(target.name)
         model.counters["vspc"]["tokens_revoked"] += 1
         return json_response(200, envelope({}))
+    if low == ["about"] and method == "GET":
+        return json_response(200, envelope({"serverVersion": "9.1.0.30713", "installationId": INSTALLATION_ID,
+                                            "actualTime": fmt_time(now)}))
     if low[:1] == ["asyncactions"] and len(low) in (2, 3):
         return async_route(model, req, low, now)
     if low[:2] != ["infrastructure", "backupservers"]:
