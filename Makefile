@@ -47,7 +47,7 @@ define pytest
 endef
 
 .PHONY: help venv install collection-link sanity units lint changelog-lint integration test \
-	demo simulator build clean distclean
+	demo simulator build clean distclean bench-agent
 
 help:
 	@echo "make venv         create $(VENV) with requirements.txt + requirements-dev.txt"
@@ -59,6 +59,7 @@ help:
 	@echo "make integration  pytest tests/integration (starts the simulator)"
 	@echo "make demo         start the simulator, run playbooks/demo.yml against it, stop it"
 	@echo "make simulator    run the simulator in the foreground (EM :$(SIM_EM_PORT), VSPC :$(SIM_VSPC_PORT))"
+	@echo "make bench-agent  time agent job / session listing at --scale 5000, append to bench/RESULTS.md"
 	@echo "make build        ansible-galaxy collection build into build/dist"
 	@echo "make clean        remove build/, tests/output and caches (distclean: and $(VENV))"
 
@@ -102,6 +103,9 @@ simulator: venv
 	mkdir -p $(SIM_STATE_DIR)
 	PYTHONPATH=$(CURDIR)/tests $(BIN)/python -m veeamsim --ready-file $(SIM_STATE_DIR)/ready.json \
 		--em-port $(SIM_EM_PORT) --vspc-port $(SIM_VSPC_PORT) --state-dir $(SIM_STATE_DIR) $(SIM_ARGS)
+
+bench-agent: venv install
+	$(TEST_ENV) $(BIN)/python bench/bench_agent_info.py --scale 5000 --rounds 5 --write
 
 build: venv
 	$(BIN)/ansible-galaxy collection build --force --output-path build/dist

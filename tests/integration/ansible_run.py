@@ -124,6 +124,8 @@ def run_playbook(tmp_path, tasks, env, play_extra=None, args=(), timeout=300):
 
 def run_module(module, module_args, env, args=(), timeout=300):
     """``ansible localhost -m MODULE -a JSON``; returns a Run."""
-    command = [os.path.join(BIN, 'ansible'), 'localhost', '-i', 'localhost,', '-c', 'local', '-m', module,
-               '-a', json.dumps(module_args)] + list(args)
+    command = [os.path.join(BIN, 'ansible'), 'localhost', '-i', 'localhost,', '-c', 'local', '-m', module]
+    if module_args:  # '-a {}' would be taken as free-form text
+        command += ['-a', json.dumps(module_args)]
+    command += list(args)
     return _run(command, env, timeout)
