@@ -230,7 +230,7 @@ def _history(job, rng, last, flags, now, today, out):
         # fixed number of draws per day keeps ids and results stable whatever is skipped
         r_outcome = rng.random()
         r_msg = rng.randrange(1000)
-        r_jitter = rng.randrange(240)
+        r_jitter = rng.randrange(240000) / 1000.0
         r_dur = rng.random()
         r_retry = rng.random()
         if weekly and back % 7 != job.index % 7:
