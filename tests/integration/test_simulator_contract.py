@@ -49,6 +49,20 @@ def poll(func, timeout=20.0, interval=0.1):
         time.sleep(interval)
 
 
+def poll_value(fetch, accept, timeout=20.0):
+    """Call fetch until accept(value) holds; return that value."""
+    found = []
+
+    def check():
+        value = fetch()
+        if accept(value):
+            found.append(value)
+            return True
+        return False
+    poll(check, timeout)
+    return found[0]
+
+
 def basic(user, password):
     """Basic credentials encoded as UTF-8 (requests' own auth= would use latin-1)."""
     return "Basic " + base64.b64encode(("%s:%s" % (user, password)).encode("utf-8")).decode("ascii")
@@ -366,7 +380,7 @@ def test_em_start_run_and_session_lag(simulator):
     body = resp.json()
     assert resp.status_code == 202 and body["State"] == "Running" and body["Operation"] == "StartJob"
     assert em.query("BackupJobSession", flt).json()["Entities"]["BackupJobSessions"]["BackupJobSessions"] == []
-    task = poll(lambda: (lambda t: t if t["State"] == "Finished" else None)(em.get("/tasks/" + body["TaskId"]).json()))
+    task = poll_value(lambda: em.get("/tasks/" + body["TaskId"]).json(), lambda t: t["State"] == "Finished")
     assert task["Result"]["Success"] is True and job["name"] in task["Result"]["Message"]
     sessions = poll(lambda: em.query("BackupJobSession", flt).json()["Entities"]["BackupJobSessions"]
                     ["BackupJobSessions"])
@@ -590,13 +604,13 @@ def test_vspc_actions_and_patch(simulator):
     if resp.status_code == 202:
         action = resp.headers["Location"]
         assert "/api/v3/asyncActions/" in action
-        done = poll(lambda: (lambda d: d if d["status"] == "succeed" else None)(
-            vs.http.get(action, headers=vs.headers).json()["data"]))
+        done = poll_value(lambda: vs.http.get(action, headers=vs.headers).json()["data"],
+                          lambda d: d["status"] == "succeed")
         assert done["actionName"]
         assert vs.http.get(action + "/result", headers=vs.headers).status_code == 200
     assert sorted(statuses) == [200, 202]
-    final = poll(lambda: (lambda d: d if d["status"] not in ("Running", "Starting", "Stopping") else None)(
-        vs.get(path).json()["data"]))
+    final = poll_value(lambda: vs.get(path).json()["data"],
+                       lambda d: d["status"] not in ("Running", "Starting", "Stopping"))
     assert final["status"] == "Failed" and final["lastEndTime"]
     resp = vs.request("PATCH", path, json=[{"op": "replace", "path": "isEnabled", "value": "false"}])
     assert resp.status_code == 200 and resp.json()["data"]["isEnabled"] is False
@@ -627,7 +641,7 @@ def test_same_job_state_on_both_apis(simulator):
 def test_faults_em_and_vspc(simulator):
     em = Em(simulator)
     simulator.fault(api="em", method="GET", path_prefix="/api/query", status=503, count=2, retry_after=2)
-    for _ in range(2):
+    for attempt in range(2):
         resp = em.get("/query", type="Job")
         assert resp.status_code == 503 and resp.headers["Retry-After"] == "2"
         assert ET.fromstring(resp.content).get("Status") == "ServiceUnavailable"
@@ -705,11 +719,11 @@ def test_keep_alive_and_concurrency(simulator):
     resp = conn.getresponse()
     token = json.loads(resp.read())["access_token"]
     sock = conn.sock
-    for _ in range(20):
+    for attempt in range(20):
         conn.request("GET", "/api/v3/infrastructure/backupServers", headers={"Authorization": "Bearer " + token})
         resp = conn.getresponse()
         assert resp.status == 200 and json.loads(resp.read())["meta"]["pagingInfo"]["total"] == 3
-        assert conn.sock is sock          # the same connection is reused
+        assert conn.sock is sock, attempt   # the same connection is reused
     conn.close()
 
     errors = []
@@ -717,12 +731,12 @@ def test_keep_alive_and_concurrency(simulator):
     def worker():
         try:
             em = Em(simulator)
-            for _ in range(5):
-                assert em.query("Job", pageSize=5).status_code == 200
+            for page in range(1, 6):
+                assert em.query("Job", pageSize=5, page=page).status_code == 200
             assert em.logoff().status_code == 204
         except Exception as exc:   # collected and reported by the main thread
             errors.append(exc)
-    threads = [threading.Thread(target=worker) for _ in range(24)]
+    threads = [threading.Thread(target=worker) for dummy in range(24)]
     for thread in threads:
         thread.start()
     for thread in threads:

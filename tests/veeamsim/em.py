@@ -108,7 +108,7 @@ def handle(model, req):
     denied = authenticate(ctx)
     if denied is not None:
         return denied
-    return route(ctx, method, [p for p in parts])
+    return route(ctx, method, parts)
 
 
 def authenticate(ctx):
@@ -117,7 +117,7 @@ def authenticate(ctx):
     cookie = req.header("Cookie")
     if cookie:
         for item in cookie.split(";"):
-            name, _, value = item.strip().partition("=")
+            name, _sep, value = item.strip().partition("=")
             if name.strip().lower() == "x-restsvcsessionid" and value.strip():
                 token = value.strip()     # the cookie wins over the header (documented)
     if token is None:
@@ -138,14 +138,14 @@ def logon(ctx):
         return error(ctx, 400, "The requested API version '%s' is not supported." % version)
     auth = req.header("Authorization") or ""
     user = None
-    scheme, _, blob = auth.partition(" ")
+    scheme, _sep, blob = auth.partition(" ")
     if scheme.lower() == "basic" and blob.strip():
         try:
             decoded = base64.b64decode(blob.strip(), validate=True).decode("utf-8")
         except (binascii.Error, UnicodeDecodeError):
             decoded = None
         if decoded is not None and ":" in decoded:
-            name, _, password = decoded.partition(":")
+            name, _sep, password = decoded.partition(":")
             user = ctx.model.check_user(name, password)
     if user is None:
         ctx.model.counters["em"]["failed_logons"] += 1

@@ -210,7 +210,7 @@ def _compile(tree, fields):
     if tree[0] == "or":
         parts = [_compile(t, fields) for t in tree[1]]
         return lambda item: any(p(item) for p in parts)
-    _, field, op, raw = tree
+    field, op, raw = tree[1:]
     spec = fields.get(field.lower())
     if spec is None:
         raise FilterError("Unknown filter field '%s'" % field)

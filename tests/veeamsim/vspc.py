@@ -68,7 +68,7 @@ def handle(model, req):
 
 def authenticate(model, req, now):
     auth = req.header("Authorization") or ""
-    scheme, _, value = auth.partition(" ")
+    scheme, _sep, value = auth.partition(" ")
     if scheme.lower() != "bearer" or not value.strip():
         return None
     return model.vspc_lookup(value.strip(), now)
