@@ -220,7 +220,8 @@ def test_em_xml_validates_against_xsd(simulator, schema):
     em = Em(simulator)
     for resp in (em.query("Job"), em.query("Job", format="References"), em.query("BackupJobSession", pageSize=200),
                  em.query("ReplicaJobSession"), em.query("BackupServer"), em.get("/jobs"),
-                 em.get("/backupSessions"), em.get("/jobs/nope")):
+                 em.get("/backupSessions"), em.get("/jobs/nope"), em.get("/agents/jobs"),
+                 em.get("/agents/backupSessions"), em.get("/replicaSessions"), em.get("/logonSessions")):
         schema.validate(resp.text)
     data = simulator.data()
     server = data["backup_servers"][0]["id"]
@@ -228,6 +229,12 @@ def test_em_xml_validates_against_xsd(simulator, schema):
     job = simulator.job("Daily Backup", server="vbr-prod-01.corp.example")
     schema.validate(em.get("/jobs/" + job["id"], format="Entity").text)
     schema.validate(em.get("/jobs/" + job["id"]).text)
+    schema.validate(em.get("/jobs/" + job["id"] + "/backupSessions").text)
+    replica = simulator.job("DC Replication")
+    root = ET.fromstring(em.get("/jobs/" + replica["id"] + "/replicaSessions").content)
+    assert {r.get("Type") for r in root.iter(NS + "Ref")} == {"ReplicaJobSessionReference"}
+    first = root.find(NS + "Ref").get("Href")
+    schema.validate(em.http.get(first, params={"format": "Entity"}, headers=em.headers).text)
     resp = em.post("/jobs/" + job["id"], action="start")
     assert resp.status_code == 202
     schema.validate(resp.text)
