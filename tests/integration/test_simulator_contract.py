@@ -21,8 +21,6 @@ import xml.etree.ElementTree as ET
 import pytest
 import requests
 
-xmlschema = pytest.importorskip("xmlschema")
-
 NS = "{http://www.veeam.com/ent/v1.0}"
 XSD_PATH = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "veeamsim", "schema",
                         "em-RestAPI.xsd")
@@ -34,6 +32,7 @@ QUOTED = 'Exchange "Mail" Backup'
 
 @pytest.fixture(scope="module")
 def schema():
+    xmlschema = pytest.importorskip("xmlschema")
     return xmlschema.XMLSchema(XSD_PATH)
 
 
