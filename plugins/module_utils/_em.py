@@ -12,6 +12,7 @@ __metaclass__ = type
 
 import base64
 import re
+import threading
 import time
 
 try:
@@ -134,6 +135,7 @@ class EMClient:
         self._warn = warn or (lambda message: None)
         self._session_token = None
         self._logoff_path = None
+        self._logon_lock = threading.Lock()
 
     # -- session -------------------------------------------------------------------------------
     def __enter__(self):
@@ -191,11 +193,15 @@ class EMClient:
     def send(self, method, path, params=None, idempotent=None):
         """Send with the session header; log on again once when the session has expired (401)."""
         for attempt in (1, 2):
+            token = self._session_token
             response = self.transport.send(method, path, params=params, idempotent=idempotent,
-                                           headers={SESSION_HEADER: self._session_token, 'Accept': 'application/xml'})
+                                           headers={SESSION_HEADER: token, 'Accept': 'application/xml'})
             if response.status_code == 401 and attempt == 1:
-                # sessions expire after 15 idle minutes; a 401 means nothing was done, so resending is safe
-                self.logon()
+                # sessions expire after 15 idle minutes; a 401 means nothing was done, so resending is safe.
+                # Parallel workers share the session: the first one to see the 401 logs on for all.
+                with self._logon_lock:
+                    if self._session_token == token:
+                        self.logon()
                 continue
             return response
 
@@ -343,6 +349,51 @@ class EMClient:
             if limit and len(sessions) >= limit:
                 break
         return select_sessions(sessions, states, results, format_time(since), limit)
+
+    # -- single jobs: what veeam_job_action needs ----------------------------------------------------
+    @staticmethod
+    def _job_path(job):
+        if job['type'] == 'AgentBackup' or (job['uid'] or '').lower().startswith('urn:veeam:agentbackupjob:'):
+            return '/agents/jobs/%s' % job['id']
+        return '/jobs/%s' % job['id']
+
+    @staticmethod
+    def _session_type(job):
+        return 'ReplicaJobSession' if job['type'] == 'Replica' else 'BackupJobSession'
+
+    def read_job(self, job):
+        """The job as the server has it now."""
+        agent = self._job_path(job).startswith('/agents')
+        found = self.find_jobs(agent=agent, job_id=job['uid'] or job['id'])
+        if not found:
+            raise VeeamNotFoundError('job %r (%s) no longer exists' % (job['name'], job['id']))
+        return found[0]
+
+    def latest_session(self, job):
+        """The job's newest session, or None when it has none in the 30 days EM keeps."""
+        for entity in self.query(self._session_type(job), ['JobUid==' + quote(job['uid'])], sort_desc='CreationTime',
+                                 page_size=1):
+            return em_session(entity)
+        return None
+
+    def read_session(self, job, session):
+        """The session as the server has it now."""
+        query_type = self._session_type(job)
+        for entity in self.query(query_type, ['UID==' + quote('urn:veeam:%s:%s' % (query_type, session['id']))],
+                                 page_size=1):
+            return em_session(entity)
+        raise VeeamNotFoundError('session %s of job %r is gone' % (session['id'], job['name']))
+
+    def act(self, job, action, task_timeout=600):
+        """Send start, stop, retry or toggle for a job and wait for its Task; return the task summary.
+
+        Backup copy jobs are started with ``sync``; the schedule flag only flips (toggleScheduleEnabled).
+        """
+        word = {'start': 'sync' if job['type'] == 'BackupCopy' else 'start', 'stop': 'stop', 'retry': 'retry',
+                'enable': 'toggleScheduleEnabled', 'disable': 'toggleScheduleEnabled'}[action]
+        dummy, task = self.request('POST', self._job_path(job), params={'action': word}, expect=(200, 201, 202),
+                                   idempotent=False)
+        return self.wait_task(task, timeout=task_timeout, poll_interval=0.5)
 
     def latest_sessions(self, jobs):
         """The newest session of each job, keyed by lower-case job id (GUID), with few requests.

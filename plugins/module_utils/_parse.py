@@ -120,6 +120,9 @@ def em_items(container, bucket, item):
     """Items of an EM list wrapper: XML ``<Jobs><Job/>...</Jobs>`` or JSON ``{"Jobs": {"Jobs": [...]}}``."""
     wrapper = ci_get(container, bucket)
     if wrapper is None:
+        # EM's JSON names some buckets after the item (Entities.AgentBackupJob.AgentBackupJobs)
+        wrapper = ci_get(container, item)
+    if wrapper is None:
         return []
     if isinstance(wrapper, list):
         return wrapper

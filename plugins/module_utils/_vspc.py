@@ -11,6 +11,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
+import threading
 import time
 
 from ansible_collections.backupops.veeam.plugins.module_utils._errors import (
@@ -72,6 +73,7 @@ class VSPCClient:
         self._refresh_token = None
         self._expires_at = None
         self._server_names = None
+        self._token_lock = threading.Lock()
 
     def __enter__(self):
         if self._api_key:
@@ -127,9 +129,10 @@ class VSPCClient:
     def _authorization(self):
         if self._api_key:
             return 'Bearer ' + self._api_key
-        if self._access_token is None or self._clock() >= self._expires_at:
-            self._take_token()
-        return 'Bearer ' + self._access_token
+        with self._token_lock:  # parallel workers share one token: one of them renews it
+            if self._access_token is None or self._clock() >= self._expires_at:
+                self._take_token()
+            return 'Bearer ' + self._access_token
 
     # -- requests ------------------------------------------------------------------------------
     @staticmethod
@@ -145,7 +148,9 @@ class VSPCClient:
                                            idempotent=idempotent)
             if response.status_code == 401 and attempt == 1 and not self._api_key:
                 # the token expired or was revoked: nothing was done, take a new one and resend
-                self._access_token = None
+                with self._token_lock:
+                    if headers['Authorization'] == 'Bearer %s' % self._access_token:
+                        self._access_token = None
                 continue
             return response
 
@@ -271,6 +276,39 @@ class VSPCClient:
                 continue
             sessions.append(session)
         return select_sessions(sessions, states, results, format_time(since), limit)
+
+    # -- single jobs: what veeam_job_action needs ----------------------------------------------------
+    def _item(self, job):
+        agent = job['type'] in AGENT_JOB_TYPES
+        found = self._job_by_id(job['id'], agent)
+        if not found:
+            raise VeeamNotFoundError('job %r (%s) no longer exists' % (job['name'], job['id']))
+        return found[0]
+
+    def read_job(self, job):
+        return vspc_job(self._item(job), self.server_names())
+
+    def latest_session(self, job):
+        """The job's latest run as a session (VSPC keeps no other), or None when it never ran."""
+        session = vspc_session(self._item(job))
+        return session if session['creation_time'] else None
+
+    def read_session(self, job, session):
+        return self.latest_session(job)
+
+    def act(self, job, action, task_timeout=600):
+        """Start, stop or retry a job, or set whether it runs on its schedule (JSON Patch of isEnabled).
+
+        VSPC answers 200, or 202 with an async action that is followed; it returns no task.
+        """
+        path = '%s/%s' % (JOBS_PATH, job['id'])
+        if action in ('enable', 'disable'):
+            # the spec types JSON Patch values as strings
+            patch = [{'op': 'replace', 'path': '/isEnabled', 'value': 'true' if action == 'enable' else 'false'}]
+            self.request('PATCH', path, json_body=patch, idempotent=False)
+        else:
+            self.request('POST', '%s/%s' % (path, action), idempotent=False)
+        return None
 
     def _job_by_id(self, job_id, agent):
         job_id = guid_of(job_id) or job_id  # an EM URN names the same job by its GUID

@@ -1,0 +1,229 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, backupops.veeam contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What veeam_job_action does, on either API: pick the jobs, read their state, act only on a
+difference, find and wait for the run. Internal to this collection, may change without notice.
+
+The clients supply the API-specific steps: ``find_jobs``, ``read_job``, ``latest_session``,
+``read_session`` and ``act``.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from ansible_collections.backupops.veeam.plugins.module_utils._errors import (
+    VeeamAmbiguousError,
+    VeeamError,
+    VeeamNotFoundError,
+)
+from ansible_collections.backupops.veeam.plugins.module_utils._normalize import apply_last_session
+from ansible_collections.backupops.veeam.plugins.module_utils._parse import guid_of, is_guid
+
+RUN_ACTIONS = ('start', 'retry', 'stop')
+SCHEDULE_ACTIONS = ('enable', 'disable')
+# how long to look for the session a start created when not waiting (EM shows it after a collection lag)
+FIND_SESSION_TIMEOUT = 120
+FIND_SESSION_INTERVAL = 1.0
+# more targets than this are resolved from one listing instead of one query each
+RESOLVE_ONE_BY_ONE = 3
+
+
+def _is_id(value):
+    return is_guid(value) or str(value).lower().startswith('urn:veeam:')
+
+
+def _describe(job):
+    return '%s on %s' % (job['id'], job['backup_server_name'] or job['backup_server_id'] or 'an unknown server')
+
+
+def resolve_targets(client, targets, agent=False, backup_server=None):
+    """The one job each target (a name or an id) names. Raises before any change when a target
+    matches no job or several, or when two targets name the same job, listing every such problem."""
+    if len(targets) > RESOLVE_ONE_BY_ONE:
+        everything = client.find_jobs(agent=agent, backup_server=backup_server)
+
+        def lookup(target):
+            if _is_id(target):
+                wanted = (guid_of(target) or target).lower()
+                return [job for job in everything if (job['id'] or '').lower() == wanted]
+            return [job for job in everything if job['name'] == target]
+    else:
+        def lookup(target):
+            if _is_id(target):
+                return client.find_jobs(agent=agent, job_id=target, backup_server=backup_server)
+            return client.find_jobs(agent=agent, name=target, backup_server=backup_server)
+
+    kind = 'agent job' if agent else 'job'
+    where = ' on backup server %r' % backup_server if backup_server else ''
+    jobs, missing, ambiguous, seen = [], [], [], {}
+    for target in targets:
+        found = lookup(target)
+        if not found:
+            missing.append('%r matches no %s%s' % (target, kind, where))
+        elif len(found) > 1:
+            ambiguous.append('%r matches %d %ss (%s); give backup_server or the id'
+                             % (target, len(found), kind, '; '.join(_describe(job) for job in found)))
+        else:
+            job = found[0]
+            if job['id'] in seen:
+                ambiguous.append('%r and %r are the same %s (%s)' % (seen[job['id']], target, kind, job['id']))
+            seen[job['id']] = target
+            jobs.append(job)
+    if missing or ambiguous:
+        error = VeeamAmbiguousError if ambiguous else VeeamNotFoundError
+        raise error('nothing was changed: ' + '; '.join(missing + ambiguous))
+    return jobs
+
+
+def _is_new(session, previous):
+    """Whether ``session`` is a run that started after ``previous`` (the latest run before the action)."""
+    if session is None:
+        return False
+    if previous is None:
+        return True
+    if session['id'] and previous['id']:
+        return session['id'] != previous['id']
+    return session['creation_time'] != previous['creation_time'] or (session['running'] and not previous['running'])
+
+
+class JobActions:
+    """Runs one action on jobs, each job from reading its state to the end of its run."""
+
+    def __init__(self, client, action, wait=False, wait_timeout=3600, poll_interval=5, fail_on_warning=False,
+                 check_mode=False, sleep=time.sleep, clock=time.monotonic):
+        self.client = client
+        self.action = action
+        self.wait = wait and action in RUN_ACTIONS
+        self.wait_timeout = wait_timeout
+        self.poll_interval = poll_interval
+        self.fail_on_warning = fail_on_warning
+        self.check_mode = check_mode
+        self.sleep = sleep
+        self.clock = clock
+
+    def run_all(self, jobs, parallel=1):
+        """One result per job, in the order given; up to ``parallel`` jobs are worked on at once."""
+        if parallel <= 1 or len(jobs) <= 1:
+            return [self.run(job) for job in jobs]
+        with ThreadPoolExecutor(max_workers=min(parallel, len(jobs))) as pool:
+            return list(pool.map(self.run, jobs))
+
+    def run(self, job):
+        """The result dict for one job: changed, failed, msg, job, session, task (and diff, warnings)."""
+        result = {'changed': False, 'failed': False, 'msg': '', 'job': job, 'session': None, 'task': None,
+                  'warnings': []}
+        try:
+            if self.action in SCHEDULE_ACTIONS:
+                self._schedule(job, result)
+            else:
+                self._run_action(job, result)
+        except VeeamError as error:
+            result.update(failed=True, msg='job %r: %s' % (job['name'], error.message))
+            for key, value in error.result().items():
+                if result.get(key) is None:
+                    result[key] = value
+        return result
+
+    # -- enable / disable -------------------------------------------------------------------------
+    def _schedule(self, job, result):
+        wanted = self.action == 'enable'
+        before = job['schedule_enabled']
+        result['diff'] = {'before': {'schedule_enabled': before}, 'after': {'schedule_enabled': wanted},
+                          'before_header': job['name'], 'after_header': job['name']}
+        if before == wanted:
+            result['msg'] = 'job %r: schedule already %s' % (job['name'], 'enabled' if wanted else 'disabled')
+            return
+        if wanted and job['schedule_configured'] is False:
+            raise VeeamError('has no schedule configured, so there is no schedule to enable')
+        result['changed'] = True
+        if self.check_mode:
+            result['msg'] = 'job %r: schedule would be %s' % (job['name'], 'enabled' if wanted else 'disabled')
+            return
+        result['task'] = self.client.act(job, self.action)
+        after = self.client.read_job(job)
+        result['job'] = after
+        if after['schedule_enabled'] != wanted:
+            raise VeeamError('the schedule is still %s after the change was accepted'
+                             % ('enabled' if after['schedule_enabled'] else 'disabled'))
+        result['msg'] = 'job %r: schedule %s' % (job['name'], 'enabled' if wanted else 'disabled')
+
+    # -- start / retry / stop ---------------------------------------------------------------------
+    def _run_action(self, job, result):
+        deadline = self.clock() + self.wait_timeout
+        latest = self.client.latest_session(job)
+        running = bool(latest and latest['running'])
+        name = job['name']
+        if self.action == 'start' and running:
+            result['session'] = latest
+            result['msg'] = 'job %r is already running; its current run was not started again' % name
+        elif self.action == 'retry' and (running or not latest or latest['result'] not in ('Failed', 'Warning')):
+            result['session'] = latest
+            result['msg'] = 'job %r: nothing to retry, the latest run %s' % (
+                name, 'is still running' if running else 'ended %s' % latest['result'] if latest else 'does not exist')
+        elif self.action == 'stop' and not running:
+            result['session'] = latest
+            result['msg'] = 'job %r is not running' % name
+        elif self.check_mode:
+            result['changed'] = True
+            result['session'] = latest if self.action == 'stop' else None
+            result['msg'] = 'job %r would be %s' % (name, {'start': 'started', 'retry': 'retried', 'stop': 'stopped'}[self.action])
+            return
+        else:
+            result['changed'] = True  # from here on a change was sent, whatever happens next
+            result['task'] = self.client.act(job, self.action)
+            if self.action == 'stop':
+                result['session'] = latest
+            else:
+                result['session'] = self._find_new_session(job, latest, deadline, result)
+            result['msg'] = 'job %r %s' % (name, {'start': 'started', 'retry': 'retried', 'stop': 'stopped'}[self.action])
+        if self.wait and result['session'] is not None and result['session']['running'] and not self.check_mode:
+            result['session'] = self._await(job, result['session'], deadline, result)
+        if result['session'] is not None:
+            result['job'] = apply_last_session(dict(job), result['session'])
+        if self.wait and self.action != 'stop' and result['session'] is not None:
+            self._judge(result)
+
+    def _find_new_session(self, job, previous, deadline, result):
+        """The run the action created; EM shows it only after collecting it from the backup server."""
+        limit = deadline if self.wait else min(deadline, self.clock() + FIND_SESSION_TIMEOUT)
+        while True:
+            session = self.client.latest_session(job)
+            if _is_new(session, previous):
+                return session
+            if self.clock() >= limit:
+                if self.wait:
+                    raise VeeamError('was %s, but its run did not appear within %s seconds (wait_timeout)'
+                                     % ('retried' if self.action == 'retry' else 'started', self.wait_timeout))
+                result['warnings'].append('job %r was %s, but the server did not show its run within %s seconds'
+                                          % (job['name'], self.action == 'retry' and 'retried' or 'started',
+                                             FIND_SESSION_TIMEOUT))
+                return None
+            self.sleep(min(FIND_SESSION_INTERVAL, self.poll_interval))
+
+    def _await(self, job, session, deadline, result):
+        while session['running']:
+            if self.clock() >= deadline:
+                result['session'] = session
+                raise VeeamError('still %s after %s seconds (wait_timeout); last state %s, %s%% done'
+                                 % ('running' if self.action != 'stop' else 'stopping', self.wait_timeout,
+                                    session['state'], session['progress'] if session['progress'] is not None else '?'))
+            self.sleep(self.poll_interval)
+            session = self.client.read_session(job, session) or session
+        return session
+
+    def _judge(self, result):
+        session, name = result['session'], result['job']['name']
+        ended = session['result']
+        detail = ': %s' % session['failure_message'] if session['failure_message'] else ''
+        if ended == 'Failed' or (ended == 'Warning' and self.fail_on_warning):
+            result['failed'] = True
+            result['msg'] = 'job %r: the run ended %s%s' % (name, ended, detail)
+        elif ended == 'Warning':
+            result['warnings'].append('job %r: the run ended with a warning%s' % (name, detail))
+            result['msg'] += '; the run ended Warning'
+        else:
+            result['msg'] += '; the run ended %s' % ended
