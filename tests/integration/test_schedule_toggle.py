@@ -133,7 +133,7 @@ def test_collection_playbook_by_fqcn_with_extra_vars(simulator, api):
     assert schedules(simulator, ON, COMMA) == {ON: False, COMMA: False}
     assert schedule_changes(simulator) == 2
     shown = first.task('Show what happened to each job')['msg']
-    assert [line.split(': ', 1)[0] for line in shown] == [ON, COMMA], shown
+    assert len(shown) == 2 and ON in shown[0] and COMMA in shown[1], shown
     before = changing_requests(simulator)
 
     second = run_collection_playbook(extra, env)
@@ -173,7 +173,7 @@ def test_agent_jobs(simulator, api):
     assert recap(again)[1] == 0
 
 
-def test_unknown_job_fails_after_the_others_and_results_are_still_set(simulator, api, tmp_path):
+def test_unknown_job_fails_before_anything_changes(simulator, api, tmp_path):
     tasks = [{
         'name': 'toggle',
         'block': [role_task([ON, 'No Such Job'], False)],
@@ -181,10 +181,25 @@ def test_unknown_job_fails_after_the_others_and_results_are_still_set(simulator,
     }]
     run = run_playbook(tmp_path, tasks, veeam_env(simulator, api))
     assert run.rc == 0, run.output
-    results = run.task('results')['schedule_toggle_results']
-    assert [r['failed'] for r in results] == [False, True]
     assert 'No Such Job' in run.task('failure')['ansible_failed_result.msg']
-    assert schedules(simulator, ON) == {ON: False}
+    # every job is looked up before any is changed: nothing was changed, so there are no results
+    assert run.task('results')['schedule_toggle_results'] == []
+    assert schedules(simulator, ON) == {ON: True}
+    assert changing_requests(simulator) == []
+
+
+def test_enabling_a_job_without_a_schedule_fails_and_names_it(simulator, api, tmp_path):
+    tasks = [{
+        'name': 'toggle',
+        'block': [role_task([OFF, 'Manual Test Backup'], True)],
+        'rescue': [SHOW_RESULTS, {'name': 'failure', 'ansible.builtin.debug': {'var': 'ansible_failed_result.msg'}}],
+    }]
+    run = run_playbook(tmp_path, tasks, veeam_env(simulator, api))
+    assert run.rc == 0, run.output
+    assert 'Manual Test Backup' in run.task('failure')['ansible_failed_result.msg']
+    results = run.task('results')['schedule_toggle_results']
+    assert [(r['item'], r['changed'], r['failed']) for r in results] == [(OFF, True, False), ('Manual Test Backup', False, True)]
+    assert schedules(simulator, OFF) == {OFF: True}
 
 
 @pytest.mark.parametrize('extra, words', [
