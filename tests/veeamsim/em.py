@@ -631,10 +631,14 @@ def query(ctx):
         items = list(model.servers)
         fields = SERVER_FIELDS
     else:
-        items = [state.SessionView(s, ctx.now) for s in model.em_sessions_window(ctx.now) if session_kind(s) == qtype]
+        items = None
         fields = _session_fields(model)
     try:
-        predicate = emquery.compile_filter(req.arg("filter"), fields)
+        tree = emquery.parse(req.arg("filter"))
+        predicate = emquery.compile_tree(tree, fields)
+        if items is None:
+            items = [state.SessionView(s, ctx.now) for s in _session_candidates(model, tree, ctx.now)
+                     if s.job.session_kind == qtype]
         items = [i for i in items if predicate(i)]
         sort_asc, sort_desc = req.arg("sortAsc"), req.arg("sortDesc")
         if sort_asc:
@@ -679,6 +683,18 @@ def query(ctx):
     elems.append(("Links", None, OPT))
     elems.append(("PagingInfo", paging_info(ctx, page, size, pages), REQ))
     return ctx.render(200, Node("QueryResult", [([], elems)]))
+
+
+def _session_candidates(model, tree, now):
+    """Sessions EM shows, narrowed through the per-job index when the filter pins JobUid."""
+    uid = emquery.required_equal(tree, "jobuid")
+    if uid is None:
+        return model.em_sessions_window(now)
+    job = model.jobs.get(uid.rsplit(":", 1)[-1].lower())
+    if job is None or job.em_uid.lower() != uid.lower():
+        return []
+    start = now - state.SESSION_WINDOW
+    return [s for s in model.sessions_by_job.get(job.id, []) if s.start >= start and s.visible_at <= now]
 
 
 def paging_info(ctx, page, size, pages):

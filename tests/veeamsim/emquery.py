@@ -145,12 +145,36 @@ class _Parser(object):
         return raw
 
 
+def parse(text):
+    """The syntax tree of a filter, or None for an empty one."""
+    if text is None or not text.strip():
+        return None
+    return _Parser(text).parse()
+
+
 def compile_filter(text, fields):
     """Parse `text` for an entity with `fields` {lower name: (kind, getter)}; return a predicate."""
-    if text is None or not text.strip():
+    return compile_tree(parse(text), fields)
+
+
+def compile_tree(tree, fields):
+    if tree is None:
         return lambda item: True
-    tree = _Parser(text).parse()
     return _compile(tree, fields)
+
+
+def required_equal(tree, field):
+    """The value `field` must equal for the whole filter to hold (a top-level `field==v` term), else None.
+
+    Lets the caller narrow the candidates through an index before evaluating the filter.
+    """
+    if tree is None:
+        return None
+    terms = tree[1] if tree[0] == "and" else [tree]
+    for term in terms:
+        if term[0] == "cmp" and term[1].lower() == field and term[2] == "==":
+            return term[3]
+    return None
 
 
 def _coerce(kind, raw, field):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import bisect
+import collections
 import os
 import threading
 import time
@@ -23,7 +24,7 @@ SESSION_WINDOW = 30 * data.DAY   # EM returns only sessions of the last 30 days
 STOPPED_BY_USER = "Job has been stopped by user"
 DEFAULT_MESSAGES = {"Warning": "Warning: simulated warning", "Failed": "Error: simulated failure"}
 
-RESULT_INDEX = {"success": 0, "warning": 1, "failed": 2, "none": -1}
+LOG_LIMIT = 100000     # /_sim/log keeps the newest requests only beyond this many
 
 
 def now():
@@ -148,7 +149,7 @@ class Model(object):
             self.task_delay = self.default_task_delay
             self.em_lag = self.default_em_lag
             self.faults = []
-            self.log = []
+            self.log = collections.deque(maxlen=LOG_LIMIT)
             self.counters = {
                 "em": {"logons": 0, "failed_logons": 0, "logoffs": 0},
                 "vspc": {"tokens_issued": 0, "tokens_refreshed": 0, "tokens_revoked": 0, "failed_logons": 0},
