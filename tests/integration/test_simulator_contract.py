@@ -632,6 +632,22 @@ def test_vspc_actions_and_patch(simulator):
     assert simulator.counters()["actions"] == {"start": 2, "stop": 1, "retry": 0, "sync": 0, "toggle": 0, "patch": 3}
 
 
+def test_vspc_request_id_makes_actions_idempotent(simulator):
+    vs = Vspc(simulator)
+    job = simulator.job("DC Replication")
+    url = "/infrastructure/backupServers/jobs/%s/start" % job["id"]
+    headers = dict(vs.headers, **{"X-Request-id": "6d1c1c3e-3f6b-4a59-9a4e-0d7b1d2f1a11"})
+    first = vs.http.post(vs.base + url, headers=headers)
+    again = vs.http.post(vs.base + url, headers=headers)
+    assert first.status_code in (200, 202) and again.status_code == first.status_code
+    assert again.headers.get("Location") == first.headers.get("Location")
+    other = vs.http.post(vs.base + url, headers=dict(vs.headers, **{"X-Request-id": "another"}))
+    assert other.status_code == 400
+    counters = simulator.counters()
+    assert counters["actions"]["start"] == 2
+    assert counters["requests"]["POST /api/v3/infrastructure/backupServers/jobs/{id}/start"] == 3
+
+
 def test_same_job_state_on_both_apis(simulator):
     job = simulator.job("Windows Workstations", agent=True)
     em = Em(simulator, json_mode=True)

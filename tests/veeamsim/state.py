@@ -144,6 +144,7 @@ class Model(object):
             self.tasks = {}
             self.task_seq = 0
             self.async_actions = {}
+            self.vspc_request_ids = {}  # (user, X-Request-id, method, path) -> (time, response)
             self.vspc_async = "alternate"   # alternate | always | never
             self.vspc_action_seq = 0
             self.task_delay = self.default_task_delay

@@ -13,6 +13,7 @@ from . import state
 from .responses import json_response
 
 MAX_LIMIT = 500
+REQUEST_ID_TTL = 300.0   # X-Request-id makes a request idempotent for 5 minutes
 DEFAULT_LIMIT = 100
 INSTALLATION_ID = "4f3c2d1e-0b9a-4c8d-9e7f-6a5b4c3d2e1f"
 ACTIVE_STATUS = {"Starting": "Starting", "Working": "Running", "Stopping": "Stopping"}
@@ -63,7 +64,17 @@ def handle(model, req):
     user = authenticate(model, req, now)
     if user is None:
         return error(401, "Authorization has been denied for this request.", "security")
-    return route(model, req, user, parts, now)
+    request_id = req.header("X-Request-id")
+    if not request_id or req.method == "GET":
+        return route(model, req, user, parts, now)
+    # a request repeated with the same X-Request-id within 5 minutes is answered, not executed, again
+    key = (user.name, request_id.strip().lower(), req.method, req.path)
+    cached = model.vspc_request_ids.get(key)
+    if cached is not None and now - cached[0] < REQUEST_ID_TTL:
+        return cached[1]
+    resp = route(model, req, user, parts, now)
+    model.vspc_request_ids[key] = (now, resp)
+    return resp
 
 
 def authenticate(model, req, now):
