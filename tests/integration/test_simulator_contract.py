@@ -692,6 +692,20 @@ def test_faults_em_and_vspc(simulator):
     assert counters["requests"]["GET /api/v3/users/me"] == 2
 
 
+def test_vspc_async_get_fault(simulator):
+    vs = Vspc(simulator)
+    simulator.fault(api="vspc", method="GET", path_prefix="/api/v3/infrastructure/backupServers", **{"async": True})
+    resp = vs.get("/infrastructure/backupServers", limit=2)
+    assert resp.status_code == 202
+    location = resp.headers["Location"]
+    action = poll_value(lambda: vs.http.get(location, headers=vs.headers).json()["data"],
+                        lambda d: d["status"] == "succeed")
+    assert action["queryParameters"] == {"limit": "2"}
+    result = vs.http.get(location + "/result", headers=vs.headers).json()
+    assert result["meta"]["pagingInfo"] == {"total": 3, "count": 2, "offset": 0} and len(result["data"]) == 2
+    assert vs.get("/infrastructure/backupServers").status_code == 200
+
+
 def test_counters_log_and_reset(simulator):
     em = Em(simulator)
     job = simulator.job(QUOTED)

@@ -99,14 +99,15 @@ def _handle(model, req):
                     "retry_after": spec.get("retry_after"),
                     "latency": float(spec.get("latency") or 0),
                     "drop": bool(spec.get("drop", False)),
+                    "async": bool(spec.get("async", False)),
                     "message": spec.get("message"),
                 }
                 if fault["api"] not in ("em", "vspc", "any"):
                     return _bad("api must be em, vspc or any")
                 if fault["count"] < 1:
                     return _bad("count must be >= 1")
-                if not (fault["status"] or fault["latency"] or fault["drop"]):
-                    return _bad("a fault needs status, latency or drop")
+                if not (fault["status"] or fault["latency"] or fault["drop"] or fault["async"]):
+                    return _bad("a fault needs status, latency, drop or async")
                 model.faults.append(fault)
                 return json_response(200, {"faults": model.faults})
     if path == "/_sim/expire" and method == "POST":

@@ -137,7 +137,10 @@ class Handler(BaseHTTPRequestHandler):
             if fault.get("status"):
                 return self.server.app.fault_response(req, fault)
         with model.lock:
-            return self.server.app.handle(model, req)
+            resp = self.server.app.handle(model, req)
+            if fault is not None and fault.get("async") and req.api == "vspc":
+                resp = vspc.defer(model, req, resp)
+            return resp
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _handle
 

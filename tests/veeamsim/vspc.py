@@ -438,11 +438,25 @@ def _queue(model, req, user, name, now, result):
     mode = model.vspc_async
     if mode == "never" or (mode == "alternate" and model.vspc_action_seq % 2 == 1):
         return json_response(200, envelope(result))
+    return _async(model, req, user.uid, name, now, envelope(result))
+
+
+def _async(model, req, initiator, name, now, body):
     aid = str(uuid.uuid4())
-    model.async_actions[aid] = {"id": aid, "initiatorUid": user.uid, "actionName": name, "created": now,
-                                "finish_at": now + model.task_delay, "result": result, "path": req.path}
+    model.async_actions[aid] = {"id": aid, "initiatorUid": initiator, "actionName": name, "created": now,
+                                "finish_at": now + model.task_delay, "body": body, "path": req.path,
+                                "query": dict(req.query)}
     location = "%s/api/v3/asyncActions/%s" % (req.base_url, aid)
     return json_response(202, envelope(None), [("Location", location)])
+
+
+def defer(model, req, resp):
+    """Turn a finished 200 answer into 202 + Location; its body becomes the async action's result."""
+    if resp.status != 200:
+        return resp
+    user = authenticate(model, req, state.now())
+    body = json.loads(resp.body.decode("utf-8"))
+    return _async(model, req, user.uid if user else None, "%s %s" % (req.method, req.path), state.now(), body)
 
 
 def job_action(model, req, user, job, action, now):
@@ -505,9 +519,9 @@ def async_route(model, req, low, now):
             return json_response(200, envelope({}))
         return _get_only(req.method) or json_response(200, envelope({
             "id": action["id"], "initiatorUid": action["initiatorUid"], "actionName": action["actionName"],
-            "status": "succeed" if done else "running", "queryParameters": {}, "requestBody": None}))
+            "status": "succeed" if done else "running", "queryParameters": action["query"], "requestBody": None}))
     if low[2] != "result":
         return error(404, "Resource not found")
     if not done:
         return error(400, "The action has not finished yet.", "retryableLogical")
-    return _get_only(req.method) or json_response(200, envelope(action["result"]))
+    return _get_only(req.method) or json_response(200, action["body"])
