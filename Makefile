@@ -47,7 +47,7 @@ define pytest
 endef
 
 .PHONY: help venv install collection-link sanity units lint changelog-lint integration test \
-	demo simulator build clean distclean bench-agent
+	demo simulator build clean distclean bench-agent bench-action
 
 help:
 	@echo "make venv         create $(VENV) with requirements.txt + requirements-dev.txt"
@@ -60,6 +60,7 @@ help:
 	@echo "make demo         start the simulator, run playbooks/demo.yml against it, stop it"
 	@echo "make simulator    run the simulator in the foreground (EM :$(SIM_EM_PORT), VSPC :$(SIM_VSPC_PORT))"
 	@echo "make bench-agent  time agent job / session listing at --scale 5000, append to bench/RESULTS.md"
+	@echo "make bench-action time 20 jobs started and awaited, parallel 4 vs 1, append to bench/RESULTS.md"
 	@echo "make build        ansible-galaxy collection build into build/dist"
 	@echo "make clean        remove build/, tests/output and caches (distclean: and $(VENV))"
 
@@ -106,6 +107,9 @@ simulator: venv
 
 bench-agent: venv install
 	$(TEST_ENV) $(BIN)/python bench/bench_agent_info.py --scale 5000 --rounds 5 --write
+
+bench-action: venv install
+	$(TEST_ENV) $(BIN)/python bench/bench_job_action.py --rounds 3 --write
 
 build: venv
 	$(BIN)/ansible-galaxy collection build --force --output-path build/dist
