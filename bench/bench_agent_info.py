@@ -65,9 +65,9 @@ def main():
               'Command: `make bench-agent` (`bench/bench_agent_info.py --scale %d --rounds %d --write`); '
               'medians of %d rounds against the simulator on loopback, %s, Python %s, %d cores. Wall time is the whole '
               '`ansible localhost -m ...` process (start-up, module, logon/logoff); requests are all requests the '
-              'simulator received, logon and logoff included.' % (options.scale, options.rounds, options.rounds,
-                                                                   platform.machine(), platform.python_version(),
-                                                                   os.cpu_count()),
+              'simulator received, logon and logoff included.'
+              % (options.scale, options.rounds, options.rounds, platform.machine(), platform.python_version(),
+                 os.cpu_count()),
               '']
     text = '\n'.join(header + lines) + '\n'
     print(text)

@@ -61,8 +61,9 @@ def main():
     header = ['## veeam_job_action: %d jobs started and awaited (%s)' % (JOBS, datetime.date.today().isoformat()), '',
               'Command: `make bench-action` (`bench/bench_job_action.py --rounds %d --duration %s --write`); medians of '
               '%d rounds; every run lasts %s s in the simulator, poll_interval 1 s; wall time of the whole `ansible` '
-              'run; %s, Python %s, %d cores.' % (options.rounds, options.duration, options.rounds, options.duration,
-                                                platform.machine(), platform.python_version(), os.cpu_count()), '']
+              'run; %s, Python %s, %d cores.'
+              % (options.rounds, options.duration, options.rounds, options.duration, platform.machine(),
+                 platform.python_version(), os.cpu_count()), '']
     text = '\n'.join(header + lines) + '\n'
     print(text)
     if options.write:

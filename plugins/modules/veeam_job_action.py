@@ -16,7 +16,7 @@ description:
     (O(api=em)) or Veeam Service Provider Console (O(api=vspc)); backup, replication and backup copy jobs, or
     Veeam Agent jobs with O(agent=true).
   - Idempotent. The module reads the job's state first and sends a change only when the state differs;
-    RV(changed) is true only where a request that changes the server was sent.
+    C(changed) is true only where a request that changes the server was sent.
   - Every target is looked up before anything changes. A name or id that matches no job, a name that matches
     several jobs, or two entries of O(jobs) naming the same job fail the module with the list of what matched,
     and nothing is changed.
@@ -159,7 +159,7 @@ msg:
   type: str
   sample: "job 'SQL Nightly' started; the run ended Success"
 job:
-  description: The job after the action, with RV(job.last_run), RV(job.last_result) and RV(job.running) from
+  description: The job after the action, with C(last_run), C(last_result) and C(running) from
     RV(session) when there is one. The same keys as a job of M(backupops.veeam.veeam_job_info).
   returned: with O(id) or O(name), when the job was found
   type: dict

@@ -49,7 +49,8 @@ class FakeClient:
     def latest_session(self, job):
         return self.sessions.pop(0) if len(self.sessions) > 1 else (self.sessions[0] if self.sessions else None)
 
-    read_session = lambda self, job, current: self.latest_session(job)  # noqa: E731
+    def read_session(self, job, current):
+        return self.latest_session(job)
 
     def read_job(self, job):
         return dict(job, schedule_enabled=self.after_toggle)
