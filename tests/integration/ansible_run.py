@@ -68,7 +68,8 @@ class Run:
 
     def task(self, name):
         """The result of the (last) task with that name."""
-        found = [entry for entry in self.results if entry['task'] == name]
+        # role tasks are reported as 'role : task'
+        found = [entry for entry in self.results if entry['task'] == name or entry['task'].endswith(' : ' + name)]
         assert found, 'no result for task %r; output:\n%s' % (name, self.output[-4000:])
         return found[-1]['result']
 

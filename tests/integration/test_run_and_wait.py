@@ -1,0 +1,114 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, backupops.veeam contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The run_and_wait role and the backupops.veeam.run_and_wait playbook against the simulator."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+import re
+
+import pytest
+
+from ansible_run import BIN, _run, run_playbook, veeam_env
+
+ROLE = 'backupops.veeam.run_and_wait'
+
+
+@pytest.fixture(params=['em', 'vspc'])
+def api(request):
+    return request.param
+
+
+def role_play(tmp_path, simulator, api, variables, args=()):
+    tasks = [{'name': 'Run and wait', 'ansible.builtin.include_role': {'name': ROLE}, 'vars': variables}]
+    return run_playbook(tmp_path, tasks, veeam_env(simulator, api), args=args)
+
+
+def starts(simulator):
+    counted = simulator.counters()['actions']
+    return counted['start'] + counted['sync']
+
+
+def test_succeeding_jobs(simulator, api, tmp_path):
+    names = ['SQL Server; Nightly, Full', 'Offsite Backup Copy']
+    for name in names:
+        simulator.configure_job(simulator.job(name)['id'], duration=2)
+    run = role_play(tmp_path, simulator, api, {'run_and_wait_jobs': names, 'run_and_wait_poll_interval': 1,
+                                               'run_and_wait_progress_interval': 5})
+    assert run.rc == 0, run.output
+    results = run.task('Set run_and_wait_results')['ansible_facts']['run_and_wait_results']
+    assert [session['job_name'] for session in results] == names
+    assert [session['result'] for session in results] == ['Success', 'Success']
+    assert starts(simulator) == 2
+    assert 'ok     SQL Server; Nightly, Full: Success in' in run.stdout
+
+
+def test_a_failure_fails_at_the_end_and_every_job_is_reported(simulator, api, tmp_path):
+    names = ['File Server Backup', 'SQL Server; Nightly, Full', 'DC Replication']
+    simulator.configure_job(simulator.job('File Server Backup')['id'], duration=2, outcome='Failed',
+                            failure_message='Not enough free space')
+    for name in names[1:]:
+        simulator.configure_job(simulator.job(name)['id'], duration=3)
+    run = role_play(tmp_path, simulator, api, {'run_and_wait_jobs': names, 'run_and_wait_poll_interval': 1})
+    assert run.rc != 0
+    report = run.task('Report the runs')['msg']
+    assert len(report) == 3
+    assert re.match(r'FAILED File Server Backup: Failed in \d+ s: Not enough free space$', report[0]), report
+    assert report[1].startswith('ok     SQL Server; Nightly, Full: Success in ')
+    assert report[2].startswith('ok     DC Replication: Success in ')
+    failure = run.task('Fail when a run failed')['msg']
+    assert failure.startswith('run_and_wait: 1 of 3 runs failed:')
+    assert 'File Server Backup: Failed in' in failure and 'Not enough free space' in failure
+    assert starts(simulator) == 3
+
+
+def test_a_running_job_is_awaited_not_started_again(simulator, api, tmp_path):
+    job = simulator.job('Daily Backup', server='vbr-dr-01.corp.example')
+    # long enough to be still running when the background module reads the job's state
+    simulator.configure_job(job['id'], duration=12, running=True)
+    run = role_play(tmp_path, simulator, api, {'run_and_wait_jobs': [job['id']], 'run_and_wait_poll_interval': 1})
+    assert run.rc == 0, run.output
+    [session] = run.task('Set run_and_wait_results')['ansible_facts']['run_and_wait_results']
+    assert session['result'] == 'Success' and session['running'] is False
+    assert starts(simulator) == 0
+
+
+def test_a_long_run_shows_progress_lines_while_it_runs(simulator, tmp_path):
+    job = simulator.job('Exchange "Mail" Backup')
+    simulator.configure_job(job['id'], duration=14)
+    run = role_play(tmp_path, simulator, 'em', {'run_and_wait_jobs': ['Exchange "Mail" Backup'],
+                                                'run_and_wait_poll_interval': 1, 'run_and_wait_progress_interval': 4})
+    assert run.rc == 0, run.output
+    progress = [entry['result']['msg'] for entry in run.results
+                if entry['task'].endswith('Show progress') and entry['status'] == 'ok' and 'msg' in entry['result']]
+    # a 14 s run with a progress line at least every 4 s: at least two lines while it ran
+    assert len(progress) >= 2, run.output
+    assert any(line == 'running: Exchange "Mail" Backup' for lines in progress for line in lines), progress
+    assert starts(simulator) == 1
+
+
+def test_argument_specs_reject_wrong_types(simulator, tmp_path):
+    run = role_play(tmp_path, simulator, 'em', {'run_and_wait_jobs': 'File Server Backup, Daily Backup',
+                                                'run_and_wait_timeout': 'soon'})
+    assert run.rc != 0
+    assert 'run_and_wait_timeout' in run.output and "'soon'" in run.output, run.output[-3000:]
+    assert starts(simulator) == 0
+
+
+def test_check_mode_starts_nothing(simulator, api, tmp_path):
+    run = role_play(tmp_path, simulator, api, {'run_and_wait_jobs': ['File Server Backup']}, args=['--check'])
+    assert run.rc == 0, run.output
+    assert starts(simulator) == 0
+
+
+def test_collection_playbook_by_fqcn_with_environment_credentials(simulator, tmp_path):
+    simulator.configure_job(simulator.job('Offsite Backup Copy')['id'], duration=2)
+    command = [os.path.join(BIN, 'ansible-playbook'), 'backupops.veeam.run_and_wait',
+               '-e', '{"run_and_wait_jobs": ["Offsite Backup Copy"], "run_and_wait_poll_interval": 1}']
+    run = _run(command, veeam_env(simulator, 'vspc'), timeout=300)
+    assert run.rc == 0, run.output
+    assert 'ok     Offsite Backup Copy: Success in' in run.stdout
+    assert starts(simulator) == 1
