@@ -30,7 +30,7 @@ def _bad(message):
 
 
 def job_info(model, job, now):
-    last = model.last_session(job, now)
+    last = model.last_session(job)
     view = state.SessionView(last, now) if last is not None else None
     srv = model.server_of(job)
     return {

@@ -105,12 +105,11 @@ class Task(object):
 
 
 class ActionError(Exception):
-    """An action that is not valid now; `code` is the HTTP status VSPC uses for it."""
+    """An action that is not valid now (EM: a task ending Success="false"; VSPC: 400 logical)."""
 
-    def __init__(self, message, code=400):
+    def __init__(self, message):
         super(ActionError, self).__init__(message)
         self.message = message
-        self.code = code
 
 
 class Model(object):
@@ -162,20 +161,10 @@ class Model(object):
     def server_of(self, job):
         return self.servers_by_id[job.server_id]
 
-    def jobs_of_kind(self, kind):
-        return [j for j in self.jobs.values() if j.kind == kind]
-
-    def last_session(self, job, at, em=False):
-        """The job's newest session (EM: only those EM has collected)."""
+    def last_session(self, job):
+        """The job's newest session in the model (what VSPC reports; EM sees it after the collection lag)."""
         lst = self.sessions_by_job.get(job.id)
-        if not lst:
-            return None
-        if not em:
-            return lst[-1]
-        for sess in reversed(lst):
-            if sess.visible_at <= at:
-                return sess
-        return None
+        return lst[-1] if lst else None
 
     def em_sessions_window(self, at):
         """Sessions EM shows: created in the last 30 days and already collected."""
@@ -196,7 +185,7 @@ class Model(object):
         return sess
 
     def set_running(self, job, running, at):
-        last = self.last_session(job, at)
+        last = self.last_session(job)
         is_running = last is not None and SessionView(last, at).running
         if running and not is_running:
             self._add_session(job, at, False, at)
@@ -209,7 +198,7 @@ class Model(object):
         """Apply an action; return (message, session or None); raise ActionError when not valid."""
         quoted = '"%s"' % job.name
         copy = job.em_type == "BackupCopy"
-        last = self.last_session(job, at)
+        last = self.last_session(job)
         view = SessionView(last, at) if last is not None else None
         running = view is not None and view.running
         visible = at + (self.task_delay + self.em_lag if api == "em" else self.em_lag)
@@ -224,20 +213,20 @@ class Model(object):
             raise ActionError("Sync is available for backup copy jobs only: job %s is a %s job." % (quoted, job.em_type))
         if action in ("start", "sync"):
             if running:
-                raise ActionError("Job %s is already running." % quoted, 409)
+                raise ActionError("Job %s is already running." % quoted)
             sess = self._add_session(job, at, False, visible)
             return "Job %s triggered to start." % quoted, sess
         if action == "stop":
             if not running:
-                raise ActionError("Job %s is not running." % quoted, 409)
+                raise ActionError("Job %s is not running." % quoted)
             if last.stopped_at is None:
                 last.stopped_at = at
             return "Job %s triggered to stop." % quoted, last
         if action == "retry":
             if running:
-                raise ActionError("Job %s is already running." % quoted, 409)
+                raise ActionError("Job %s is already running." % quoted)
             if view is None or view.result not in ("Failed", "Warning"):
-                raise ActionError("Cannot retry job %s: the last job run did not fail." % quoted, 409)
+                raise ActionError("Cannot retry job %s: the last job run did not fail." % quoted)
             sess = self._add_session(job, at, True, visible)
             return "Job %s triggered to retry." % quoted, sess
         raise ActionError("Unknown action %s." % action)

@@ -130,7 +130,7 @@ def server_obj(model, srv):
 
 
 def job_obj(model, job, now):
-    last = model.last_session(job, now)
+    last = model.last_session(job)
     view = state.SessionView(last, now) if last is not None else None
     if view is None:
         status = "None"
