@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import signal
 import socket
 import sys
@@ -97,6 +98,8 @@ def main(argv=None):
             os.unlink(args.ready_file)
         except OSError:
             pass
+    if args.state_dir is None:
+        shutil.rmtree(state_dir, ignore_errors=True)   # the temp dir this run made
     return 0
 
 
