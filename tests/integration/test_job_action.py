@@ -81,7 +81,8 @@ def test_backup_copy_job_is_started(simulator, api):
 
 def test_start_on_a_running_job_sends_no_start_and_awaits_it(simulator, api):
     job = simulator.job('Daily Backup', server='vbr-dr-01.corp.example')
-    simulator.configure_job(job['id'], duration=3, running=True)
+    # long enough to be still running when the module reads the job's state, even on a busy machine
+    simulator.configure_job(job['id'], duration=10, running=True)
     run = act(simulator, api, {'name': 'Daily Backup', 'backup_server': 'vbr-dr-01.corp.example', 'action': 'start',
                                'wait': True, 'poll_interval': 1})
     assert run.rc == 0, run.output
