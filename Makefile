@@ -47,7 +47,7 @@ define pytest
 endef
 
 .PHONY: help venv install collection-link sanity units lint changelog-lint integration test \
-	demo simulator build clean distclean bench-agent bench-action
+	demo simulator build clean distclean bench-agent bench-action docs docs-check
 
 help:
 	@echo "make venv         create $(VENV) with requirements.txt + requirements-dev.txt"
@@ -61,6 +61,7 @@ help:
 	@echo "make simulator    run the simulator in the foreground (EM :$(SIM_EM_PORT), VSPC :$(SIM_VSPC_PORT))"
 	@echo "make bench-agent  time agent job / session listing at --scale 5000, append to bench/RESULTS.md"
 	@echo "make bench-action time 20 jobs started and awaited, parallel 4 vs 1, append to bench/RESULTS.md"
+	@echo "make docs         regenerate the module and role reference in docs/reference (antsibull-docs)"
 	@echo "make build        ansible-galaxy collection build into build/dist"
 	@echo "make clean        remove build/, tests/output and caches (distclean: and $(VENV))"
 
@@ -84,8 +85,22 @@ sanity: venv install
 units: venv install
 	$(call pytest,tests/unit,PYTHONPATH=$(COLLECTIONS))
 
-lint: venv install changelog-lint
+lint: venv install changelog-lint docs-check
 	$(IN_COLLECTION) $(TEST_ENV) $(BIN)/ansible-lint
+
+# The reference in docs/reference is generated from the plugins' and roles' own documentation.
+DOCS_GENERATE = $(TEST_ENV) $(BIN)/antsibull-docs collection --use-current --squash-hierarchy
+
+docs: venv install
+	rm -rf docs/reference && mkdir -p docs/reference
+	$(DOCS_GENERATE) --dest-dir docs/reference backupops.veeam
+
+# Fails when the documentation has markup errors, or docs/reference is older than the code (run make docs).
+docs-check: venv install
+	$(IN_COLLECTION) $(TEST_ENV) $(BIN)/antsibull-docs lint-collection-docs --plugin-docs --skip-rstcheck .
+	rm -rf build/docs-check && mkdir -p build/docs-check
+	$(DOCS_GENERATE) --dest-dir build/docs-check backupops.veeam
+	diff -r docs/reference build/docs-check || { echo "docs/reference is out of date: run make docs" >&2; exit 1; }
 
 changelog-lint: venv
 	$(BIN)/antsibull-changelog lint

@@ -1,0 +1,73 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, backupops.veeam contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The collection as users install it: documentation renders, the build ships what it should, and
+ansible-builder can read the execution environment requirements."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import os
+import subprocess
+import tarfile
+
+import pytest
+import yaml
+
+from ansible_run import BIN, REPO, ensure_collection_link
+
+MODULES = ['veeam_job_info', 'veeam_agent_job_info', 'veeam_agent_session_info', 'veeam_job_action']
+ROLES = ['run_and_wait', 'schedule_toggle']
+
+
+def command(*args, **kwargs):
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=ensure_collection_link(), PATH=BIN + os.pathsep + os.environ['PATH'])
+    return subprocess.run(list(args), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True,
+                          check=False, **kwargs)
+
+
+@pytest.mark.parametrize('module', MODULES)
+def test_ansible_doc_renders_every_module(module):
+    done = command(os.path.join(BIN, 'ansible-doc'), '--json', 'backupops.veeam.' + module)
+    assert done.returncode == 0, done.stderr
+    doc = json.loads(done.stdout)['backupops.veeam.' + module]
+    assert doc['doc']['short_description'] and doc['examples'].strip() and doc['return']
+    assert {'api', 'server', 'username', 'password', 'api_key', 'validate_certs', 'ca_path', 'timeout'} <= set(doc['doc']['options'])
+    assert doc['doc']['options']['password'].get('no_log', True)
+
+
+@pytest.mark.parametrize('role', ROLES)
+def test_ansible_doc_renders_every_role(role):
+    done = command(os.path.join(BIN, 'ansible-doc'), '-t', 'role', 'backupops.veeam.' + role)
+    assert done.returncode == 0, done.stderr
+    assert '%s_jobs' % role in done.stdout
+
+
+def test_the_action_group_holds_every_module():
+    with open(os.path.join(REPO, 'meta', 'runtime.yml')) as handle:
+        runtime = yaml.safe_load(handle)
+    assert sorted(runtime['action_groups']['veeam']) == sorted(MODULES)
+    assert runtime['requires_ansible'] == '>=2.16.0'
+
+
+def test_galaxy_build_ships_the_collection_without_local_clutter(tmp_path):
+    done = command(os.path.join(BIN, 'ansible-galaxy'), 'collection', 'build', '--output-path', str(tmp_path), REPO)
+    assert done.returncode == 0, done.stderr
+    [archive] = [name for name in os.listdir(str(tmp_path)) if name.endswith('.tar.gz')]
+    with tarfile.open(os.path.join(str(tmp_path), archive)) as tar:
+        names = tar.getnames()
+    for wanted in ['plugins/modules/veeam_job_action.py', 'plugins/module_utils/_em.py',
+                   'roles/run_and_wait/meta/argument_specs.yml',
+                   'playbooks/run_and_wait.yml', 'meta/runtime.yml', 'COPYING', 'README.md']:
+        assert wanted in names, wanted
+    assert not [name for name in names if name.startswith(('.venv', 'build/', 'tests/output', '.pytest_cache'))]
+    assert not [name for name in names if '__pycache__' in name]
+
+
+def test_ansible_builder_introspect_accepts_the_requirements():
+    # introspect reads every collection below a collections root (ansible_collections/<ns>/<name>)
+    done = command(os.path.join(BIN, 'ansible-builder'), 'introspect', '--sanitize', ensure_collection_link())
+    assert done.returncode == 0, done.stderr
+    assert 'requests' in done.stdout and 'xmltodict' in done.stdout, done.stdout
