@@ -16,6 +16,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import datetime
 import os
 import re
 import stat
@@ -316,3 +317,34 @@ def test_ad_hoc_job_info_and_check_mode(runner, simulator, api, tmp_path, clean_
         assert res['changed'] is False and res['api'] == api
         assert [(job['name'], job['last_result']) for job in res['jobs']] == [(ON, 'Success')]
         assert_no_secret_in_artifacts(data_dir, [inputs['password']], result)
+
+
+def test_run_and_wait_job_template_shows_progress_events_while_jobs_run(runner, simulator, tmp_path, clean_environ):
+    """AWX shows a task's output when the task ends: the progress lines must arrive as events during the wait."""
+    failing, succeeding = 'File Server Backup', 'SQL Server; Nightly, Full'
+    simulator.configure_job(simulator.job(failing)['id'], duration=4, outcome='Failed', failure_message='Disk full')
+    simulator.configure_job(simulator.job(succeeding)['id'], duration=10)
+    data_dir = private_data_dir(tmp_path)
+    inputs = credential_inputs(simulator, 'em')
+    env = awx_inject(load_credential_type(), inputs, data_dir)
+    result = run(runner, data_dir, env, playbook='backupops.veeam.run_and_wait',
+                 extravars={'run_and_wait_jobs': [failing, succeeding], 'run_and_wait_poll_interval': 1,
+                            'run_and_wait_progress_interval': 3})
+    assert result.status == 'failed', output(result)
+    progress = [event for event in result.events if event['event'] == 'runner_on_ok'
+                and event['event_data'].get('task', '').endswith('Show progress')
+                and event['event_data'].get('res', {}).get('msg')]
+    report = [event for event in result.events if event['event'] == 'runner_on_ok'
+              and event['event_data'].get('task', '').endswith('Report the runs')]
+    assert len(progress) >= 2, output(result)
+    assert len(report) == 1
+    lines = report[0]['event_data']['res']['msg']
+    assert lines[0].startswith('FAILED %s: Failed in ' % failing) and lines[0].endswith(': Disk full'), lines
+    assert lines[1].startswith('ok     %s: Success in ' % succeeding), lines
+    # the progress events were emitted while the jobs ran (the 10 s run), not all at the end
+    def created(event):
+        return datetime.datetime.fromisoformat(event['created'].replace('Z', '+00:00'))
+    assert progress[0]['counter'] < report[0]['counter']
+    assert (created(report[0]) - created(progress[0])).total_seconds() >= 3, [event['created'] for event in progress]
+    assert simulator.counters()['actions']['start'] == 2
+    assert_no_secret_in_artifacts(data_dir, [inputs['password']], result)
