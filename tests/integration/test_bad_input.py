@@ -240,7 +240,8 @@ ROLE_CASES = [
     ('st jobs a string with a comma', SCHEDULE_TOGGLE,
      {'schedule_toggle_jobs': 'SQL Server; Nightly, Full', 'schedule_toggle_enabled': False}, ['schedule_toggle_jobs']),
     ('st enabled missing', SCHEDULE_TOGGLE, {'schedule_toggle_jobs': ['Daily Backup']}, ['schedule_toggle_enabled']),
-    ('st enabled not a bool', SCHEDULE_TOGGLE, {'schedule_toggle_jobs': ['Daily Backup'], 'schedule_toggle_enabled': 'on-ish'},
+    ('st enabled not a bool', SCHEDULE_TOGGLE,
+     {'schedule_toggle_jobs': ['Daily Backup'], 'schedule_toggle_enabled': 'on-ish'},
      ['schedule_toggle_enabled']),
     ('st agent not a bool', SCHEDULE_TOGGLE,
      {'schedule_toggle_jobs': ['Daily Backup'], 'schedule_toggle_enabled': False, 'schedule_toggle_agent': 'x'},
@@ -405,7 +406,8 @@ class NotVeeam(object):
                 if length:
                     self.rfile.read(length)
                 if mode == 'html':
-                    body = b'<!DOCTYPE html><html><head><title>Welcome to nginx!</title></head><body>It works</body></html>'
+                    body = (b'<!DOCTYPE html><html><head><title>Welcome to nginx!</title></head>'
+                            b'<body>It works</body></html>')
                     content_type = 'text/html; charset=utf-8'
                 else:
                     body, content_type = b'', None

@@ -224,7 +224,8 @@ def test_reads_retry_server_errors_and_dropped_connections(simulator, api, tmp_p
                 message = result['msg']
                 assert ('query' in message or 'backupServers/jobs' in message), (case, message)
                 if fault.get('drop'):
-                    assert any(word in message.lower() for word in ('connection', 'reach', 'closed', 'aborted')), message
+                    said = message.lower()
+                    assert any(word in said for word in ('connection', 'reach', 'closed', 'aborted')), message
                 assert sent == 4, (case, sent)
             assert_em_closed(after)
             previous = after

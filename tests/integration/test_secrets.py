@@ -1,0 +1,191 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, backupops.veeam contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""No password, API key, EM session id or VSPC token in any output or result, even with -vvv.
+
+Every module and the run_and_wait role run with -vvv through succeeding and failing paths (a wrong
+password or API key, a job run that fails, a 404 answer), with each credential kind: EM password,
+VSPC password, VSPC API key. The secrets are collected from what the simulator received (its
+request log), so a session id or token the module used can be looked for in the output.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import base64
+import json
+import re
+
+try:
+    from urllib.parse import parse_qs, quote, quote_plus
+except ImportError:  # pragma: no cover
+    from urllib import quote, quote_plus
+    from urlparse import parse_qs
+
+import pytest
+
+from ansible_run import ACCOUNTS, API_KEY, run_playbook, veeam_env
+
+JOB_INFO = 'backupops.veeam.veeam_job_info'
+AGENT_JOB_INFO = 'backupops.veeam.veeam_agent_job_info'
+SESSIONS = 'backupops.veeam.veeam_agent_session_info'
+ACTION = 'backupops.veeam.veeam_job_action'
+ROLE = 'backupops.veeam.run_and_wait'
+USER = 'CORP\\tricky'
+WRONG_PASSWORD = 'Wr0ng-Secret-Passw0rd-4711'
+WRONG_API_KEY = 'sim-api-key-WRONG-9876543210fedcba'
+READ_PATH = {'em': '/api/query', 'vspc': '/api/v3/infrastructure/backupServers/jobs'}
+# keys a result must never carry: a logon session id, a token, credentials
+SECRET_KEY = re.compile(r'(session_?id|restsvc|token|password|passwd|api_?key|secret|authorization|bearer|cookie)',
+                        re.IGNORECASE)
+
+
+def control(simulator, title, method, path, body=None):
+    args = {'url': simulator.control_url + path, 'method': method, 'ca_path': simulator.ca_path,
+            'return_content': True, 'status_code': [200], 'use_proxy': False}
+    if body is not None:
+        args.update(body_format='json', body=body)
+    return {'name': title, 'ansible.builtin.uri': args}
+
+
+def secrets_seen_by_the_server(simulator):
+    """Every credential, session id and token the simulator received."""
+    found = set()
+    for entry in simulator.log():
+        headers = dict((key.lower(), value) for key, value in entry['headers'].items())
+        if headers.get('x-restsvcsessionid'):
+            found.add(headers['x-restsvcsessionid'])
+        authorization = headers.get('authorization') or ''
+        scheme, dummy, value = authorization.partition(' ')
+        if value:
+            found.add(value)
+            if scheme.lower() == 'basic':
+                found.add(base64.b64decode(value).decode('utf-8').partition(':')[2])
+        if entry['method'] == 'DELETE' and '/logonSessions/' in entry['path']:
+            found.add(entry['path'].rstrip('/').rsplit('/', 1)[-1])  # the EM logon session id
+        if entry['path'].endswith('/token') and entry['body']:
+            form = parse_qs(entry['body'])
+            for key in ('password', 'refresh_token'):
+                for value in form.get(key, []):
+                    found.add(value)
+            for part in entry['body'].split('&'):
+                key, dummy, value = part.partition('=')
+                if key in ('password', 'refresh_token') and value:
+                    found.add(value)  # as sent, url-encoded
+    return found
+
+
+def encodings(secret):
+    """The secret and the forms it could leak in: url-encoded, JSON-escaped."""
+    forms = {secret, quote(secret, safe=''), quote_plus(secret), json.dumps(secret)[1:-1]}
+    return set(form for form in forms if len(form) >= 8)
+
+
+def walk_keys(value, path=''):
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key == 'invocation':
+                continue  # Ansible's echo of the module options (no_log values are masked there)
+            yield path + '/' + key, key
+            for found in walk_keys(item, path + '/' + key):
+                yield found
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            for found in walk_keys(item, '%s[%d]' % (path, index)):
+                yield found
+
+
+@pytest.mark.parametrize('credential', ['em-password', 'vspc-password', 'vspc-api-key'])
+def test_no_secret_in_any_output_or_result(simulator, credential, tmp_path):
+    api = credential.split('-')[0]
+    if credential == 'vspc-api-key':
+        env = veeam_env(simulator, api, api_key=API_KEY)
+        wrong = {'api_key': WRONG_API_KEY}
+        known = {API_KEY, WRONG_API_KEY}
+    else:
+        env = veeam_env(simulator, api, username=USER)
+        wrong = {'password': WRONG_PASSWORD}
+        known = {ACCOUNTS[USER], WRONG_PASSWORD}
+    failing = simulator.job('File Server Backup')
+    simulator.configure_job(failing['id'], duration=1, outcome='Failed', failure_message='Simulated disk full')
+    simulator.configure_job(simulator.job('SQL Server; Nightly, Full')['id'], duration=1)
+    simulator.configure_job(simulator.job('Linux Web Servers', agent=True)['id'], duration=1)
+
+    tasks = [
+        {'name': 'jobs', JOB_INFO: {'include_last_session': True, 'include_raw': True}},
+        {'name': 'agent jobs', AGENT_JOB_INFO: {'include_last_session': True, 'include_raw': True}},
+        {'name': 'sessions', SESSIONS: {'limit': 5, 'include_raw': True}},
+        {'name': 'start and wait', ACTION: {'name': 'SQL Server; Nightly, Full', 'action': 'start', 'wait': True,
+                                            'poll_interval': 1}},
+        {'name': 'agent start', ACTION: {'name': 'Linux Web Servers', 'agent': True, 'action': 'start', 'wait': True,
+                                         'poll_interval': 1}},
+        {'name': 'disable', ACTION: {'jobs': ['Offsite Backup Copy'], 'action': 'disable'}},
+        {'name': 'failing run', ACTION: {'name': 'File Server Backup', 'action': 'start', 'wait': True,
+                                         'poll_interval': 1}, 'ignore_errors': True},
+        {'name': 'wrong credentials', JOB_INFO: dict(wrong, name='Daily Backup'), 'ignore_errors': True},
+        {'name': 'wrong credentials agent', SESSIONS: dict(wrong, limit=1), 'ignore_errors': True},
+        {'name': 'wrong credentials action', ACTION: dict(wrong, name='DC Replication', action='start'),
+         'ignore_errors': True},
+        control(simulator, 'control add a 404', 'POST', '/faults',
+                {'api': api, 'method': 'GET', 'path_prefix': READ_PATH[api], 'status': 404, 'count': 1}),
+        {'name': 'answered 404', JOB_INFO: {'name': 'Daily Backup'}, 'ignore_errors': True},
+        {'name': 'the role', 'block': [
+            {'name': 'run and wait', 'ansible.builtin.include_role': {'name': ROLE},
+             'vars': {'run_and_wait_jobs': ['SQL Server; Nightly, Full', 'File Server Backup'],
+                      'run_and_wait_poll_interval': 1, 'run_and_wait_progress_interval': 2}},
+        ], 'rescue': [
+            {'name': 'the role failed', 'ansible.builtin.debug': {'msg': 'the role failed as expected'}},
+        ]},
+    ]
+    run = run_playbook(tmp_path, tasks, env, args=['-vvv'])
+    assert run.rc == 0, run.output[-4000:]
+
+    # the paths really were taken
+    def status(name):
+        found = [entry['status'] for entry in run.results if entry['task'] == name]
+        assert found, 'no result for %r' % name
+        return found[-1]
+
+    for name in ('jobs', 'agent jobs', 'sessions', 'start and wait', 'agent start', 'disable'):
+        assert status(name) == 'ok', (name, run.task(name))
+    for name in ('failing run', 'wrong credentials', 'wrong credentials agent', 'wrong credentials action',
+                 'answered 404'):
+        assert status(name) == 'failed', (name, run.task(name))
+    assert 'Simulated disk full' in run.task('failing run')['msg']
+    assert '404' in run.task('answered 404')['msg']
+    assert [entry for entry in run.results if entry['task'] == 'the role failed'], 'the role did not fail'
+    assert 'Traceback' not in run.output
+
+    seen = secrets_seen_by_the_server(simulator)
+    secrets = set(known) | seen
+    log = simulator.log()
+    if api == 'em':
+        assert any(entry['headers'].get('X-RestSvcSessionId') for entry in log)
+        assert len([s for s in seen if s not in known]) >= 3, 'expected several EM session ids and Basic tokens'
+    elif credential == 'vspc-password':
+        assert len([s for s in seen if s not in known]) >= 2, 'expected VSPC access tokens'
+    else:
+        assert simulator.counters()['vspc']['tokens_issued'] == 0
+    secrets = set(s for s in secrets if s and len(s) >= 8)
+
+    results_text = json.dumps(run.results, ensure_ascii=False)
+    results_ascii = json.dumps(run.results)
+    leaks = []
+    for secret in sorted(secrets):
+        for form in encodings(secret):
+            for where, text in (('output', run.output), ('results', results_text), ('results', results_ascii)):
+                if form in text:
+                    leaks.append('%s in %s (%s...)' % (form[:4] + '*' * 4, where, text[max(0, text.index(form) - 60):
+                                                                                     text.index(form)]))
+    assert not leaks, 'secrets leaked:\n' + '\n'.join(sorted(set(leaks)))
+
+    # no result carries a key that looks like a session id, a token or a credential
+    suspicious = []
+    for entry in run.results:
+        if entry['task'].startswith('control '):
+            continue
+        for path, key in walk_keys(entry['result']):
+            if SECRET_KEY.search(key) and key not in ('_ansible_no_log',):
+                suspicious.append('%s: %s' % (entry['task'], path))
+    assert not suspicious, suspicious
