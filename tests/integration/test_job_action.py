@@ -20,6 +20,29 @@ def api(request):
     return request.param
 
 
+RUNS = []
+
+
+@pytest.fixture(autouse=True)
+def every_run_keeps_secrets_and_closes_sessions(simulator):
+    """Every test here runs its modules with -vvv; afterwards no EM session may be open, and no password,
+    session id or token the simulator saw may appear in any output."""
+    del RUNS[:]
+    yield
+    assert_sessions_closed(simulator)
+    secrets = set()
+    for entry in simulator.log():
+        headers = dict((key.lower(), value) for key, value in entry['headers'].items())
+        if headers.get('x-restsvcsessionid'):
+            secrets.add(headers['x-restsvcsessionid'])
+        if headers.get('authorization', '').startswith('Bearer '):
+            secrets.add(headers['authorization'][len('Bearer '):])
+    secrets.update(password for password, dummy in RUNS)
+    for dummy, output in RUNS:
+        for secret in secrets:
+            assert secret not in output, 'a secret appears in the -vvv output'
+
+
 def actions_sent(simulator):
     return sum(simulator.counters()['actions'][name] for name in CHANGING)
 
@@ -30,7 +53,10 @@ def assert_sessions_closed(simulator):
 
 
 def act(simulator, api, args, *extra, **env):
-    return run_module(MODULE, args, veeam_env(simulator, api, **env), args=list(extra))
+    environment = veeam_env(simulator, api, **env)
+    run = run_module(MODULE, args, environment, args=list(extra) + ['-vvv'])
+    RUNS.append((environment['VEEAM_PASSWORD'], run.output))
+    return run
 
 
 def test_start_without_wait_returns_the_new_session(simulator, api):
@@ -121,7 +147,9 @@ def test_disable_then_enable_is_idempotent_with_diff(simulator, api, tmp_path):
     tasks = [{'name': title, MODULE: {'name': 'Daily Backup', 'backup_server': 'vbr-prod-01.corp.example', 'action': action}}
              for title, action in (('disable', 'disable'), ('disable again', 'disable'),
                                    ('enable', 'enable'), ('enable again', 'enable'))]
-    run = run_playbook(tmp_path, tasks, veeam_env(simulator, api), args=['--diff'])
+    environment = veeam_env(simulator, api)
+    run = run_playbook(tmp_path, tasks, environment, args=['--diff', '-vvv'])
+    RUNS.append((environment['VEEAM_PASSWORD'], run.output))
     assert run.rc == 0, run.output
     assert run.task('disable')['changed'] is True and run.task('disable')['job']['schedule_enabled'] is False
     assert run.task('disable again')['changed'] is False

@@ -17,6 +17,7 @@ description:
 
 import json
 import os
+import time
 
 from ansible.plugins.callback import CallbackBase
 
@@ -27,11 +28,20 @@ class CallbackModule(CallbackBase):
     CALLBACK_NAME = 'result_file'
     CALLBACK_NEEDS_ENABLED = True
 
+    def __init__(self, *args, **kwargs):
+        super(CallbackModule, self).__init__(*args, **kwargs)
+        self._task_started = {}
+
+    def v2_playbook_on_task_start(self, task, is_conditional):
+        self._task_started[task._uuid] = time.monotonic()
+
     def _write(self, status, result):
         path = os.environ.get('BACKUPOPS_RESULT_FILE')
         if not path:
             return
+        started = self._task_started.get(result._task._uuid)
         line = {'task': result._task.get_name(), 'host': result._host.get_name(), 'status': status,
+                'seconds': None if started is None else round(time.monotonic() - started, 4),
                 'result': json.loads(self._dump_results(result._result, indent=None))}
         with open(path, 'a') as handle:
             handle.write(json.dumps(line) + '\n')
