@@ -112,3 +112,16 @@ def test_collection_playbook_by_fqcn_with_environment_credentials(simulator, tmp
     assert run.rc == 0, run.output
     assert 'ok     Offsite Backup Copy: Success in' in run.stdout
     assert starts(simulator) == 1
+
+
+@pytest.mark.parametrize('variables, words', [
+    ({'run_and_wait_jobs': 'SQL Server; Nightly, Full'}, ['non-empty list', 'SQL Server; Nightly, Full']),
+    ({'run_and_wait_jobs': []}, ['non-empty list']),
+    ({'run_and_wait_jobs': ['Daily Backup'], 'run_and_wait_poll_interval': 0}, ['must be positive']),
+])
+def test_a_string_or_empty_job_list_and_zero_intervals_are_refused(simulator, tmp_path, variables, words):
+    run = role_play(tmp_path, simulator, 'em', variables)
+    assert run.rc != 0
+    for word in words:
+        assert word in run.output, run.output[-3000:]
+    assert simulator.counters()['requests_total'] == 0
