@@ -11,6 +11,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import os
 import re
 
 try:
@@ -82,7 +83,7 @@ def base_url(api, server, port=None):
         host, url_port = text, None  # a bare IPv6 address has several colons and no port
     if not host or not (_HOST.match(host) or ':' in host):
         raise VeeamOptionError('server: %r is not a host, host:port or https://host[:port]' % server)
-    chosen = url_port or port or DEFAULT_PORTS[api]
+    chosen = url_port if url_port is not None else port if port is not None else DEFAULT_PORTS[api]
     if not 0 < chosen < 65536:
         raise VeeamOptionError('port: %s is not a TCP port (1-65535)' % chosen)
     if ':' in host:
@@ -185,6 +186,10 @@ def open_client(params, check_mode=False, register_secret=None, warn=None):
         raise VeeamOptionError('timeout: must be a positive number of seconds, got %s' % params['timeout'])
     url = base_url(api, params['server'], params.get('port'))
     check_credentials(params)
+    ca_path = params.get('ca_path')
+    if ca_path and params['validate_certs'] and not os.path.isfile(ca_path):
+        raise VeeamOptionError('ca_path: %s is not a readable file (it should hold the PEM certificates of the CAs to trust)'
+                               % ca_path)
     transport = Transport(url, validate_certs=params['validate_certs'], ca_path=params.get('ca_path'),
                           timeout=params['timeout'], check_mode=check_mode)
     if api == 'em':
