@@ -14,6 +14,7 @@ import base64
 import re
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 try:
     from urllib.parse import urlsplit
@@ -46,11 +47,14 @@ from ansible_collections.backupops.veeam.plugins.module_utils._parse import (
     is_guid,
     parse_body,
     to_bool,
+    to_int,
     to_text,
 )
 
 SESSION_HEADER = 'X-RestSvcSessionId'
 PAGE_SIZE = 500
+# pages after the first (which tells the page count) of a full listing are fetched by this many threads
+PAGE_WORKERS = 4
 # up to this many jobs, their latest sessions are fetched with one JobUid filter per page of jobs
 LAST_SESSION_CHUNK = 20
 _ENUM_WORD = re.compile(r'^[A-Za-z][A-Za-z0-9]*$')
@@ -157,6 +161,10 @@ class EMClient:
             self._raise(response, 'logon')
         token = response.headers.get(SESSION_HEADER)
         if not token:
+            if not response.text.strip():
+                raise VeeamProtocolError('the logon was answered with HTTP %s and an empty body, not by Enterprise Manager '
+                                         '(is the server address and port right?)' % response.status_code)
+            parse_body(response.headers.get('Content-Type'), response.text, response.status_code)  # says what came
             raise VeeamProtocolError('Enterprise Manager accepted the logon but sent no %s header' % SESSION_HEADER)
         self._register_secret(token)
         self._session_token = token
@@ -239,27 +247,37 @@ class EMClient:
         raise VeeamHTTPError(message, status=status, server_message=server_message)
 
     # -- query service -------------------------------------------------------------------------
-    def query(self, query_type, conditions=None, sort_desc=None, page_size=PAGE_SIZE):
+    def query(self, query_type, conditions=None, sort_desc=None, page_size=PAGE_SIZE, everything=False):
         """Yield the entities of ``/query?type=...&format=Entities``, page after page.
 
-        Always sends pageSize (EM pages at 100 when asked for none) and follows the Next link of
-        PagingInfo. ``conditions`` are joined with ``;`` (and). Stops requesting as soon as the
-        caller stops iterating.
+        Always sends pageSize (EM pages at 100 when asked for none). Page by page, following the Next
+        link of PagingInfo, so a caller that stops iterating stops the requests. With ``everything``
+        (the caller wants every entity), the pages after the first are fetched a few at once by their
+        number (``page=N``), once the first page has told how many there are.
         """
         params = {'type': query_type, 'format': 'Entities', 'pageSize': page_size, 'page': 1}
         if conditions:
             params['filter'] = ';'.join(conditions)
         if sort_desc:
             params['sortDesc'] = sort_desc
-        path = '/query'
         bucket = query_type + 's'
-        while True:
-            dummy, body = self.request('GET', path, params=params)
+        dummy, body = self.request('GET', '/query', params=params)
+        yield from em_items(ci_get(body, 'Entities'), bucket, query_type)
+        if everything:
+            pages = to_int(ci_get(ci_get(body, 'PagingInfo') or {}, 'PagesCount')) or 1
+
+            def page(number):
+                return em_items(ci_get(self.get('/query', params=dict(params, page=number)), 'Entities'), bucket, query_type)
+            with ThreadPoolExecutor(max_workers=PAGE_WORKERS) as pool:
+                for entities in pool.map(page, range(2, pages + 1)):
+                    yield from entities
+            return
+        next_page = self._next_page(body, params)
+        while next_page is not None:
+            path, next_params = next_page
+            dummy, body = self.request('GET', path, params=next_params)
             yield from em_items(ci_get(body, 'Entities'), bucket, query_type)
-            next_path = self._next_page(body, params)
-            if next_path is None:
-                return
-            path, params = next_path
+            next_page = self._next_page(body, next_params)
 
     @staticmethod
     def _next_page(body, params):
@@ -307,7 +325,7 @@ class EMClient:
             conditions.append(server_condition(backup_server))
         if types and len(types) == 1:
             conditions.append('JobType==' + enum_word(types[0], 'type'))
-        jobs = [em_job(entity, include_raw) for entity in self.query(query_type, conditions)]
+        jobs = [em_job(entity, include_raw) for entity in self.query(query_type, conditions, everything=True)]
         # the server's string comparison may ignore case; the contract says exact
         if name:
             jobs = [job for job in jobs if job['name'] == name]

@@ -30,31 +30,20 @@ except ImportError as exc:  # pragma: no cover - exercised by the sanity import 
 from ansible_collections.backupops.veeam.plugins.module_utils._errors import VeeamProtocolError
 
 UTC = datetime.timezone.utc
-EM_NAMESPACE = 'http://www.veeam.com/ent/v1.0'
-_XML_NAMESPACES = {
-    EM_NAMESPACE: None,
-    'http://www.w3.org/2001/XMLSchema-instance': None,
-    'http://www.w3.org/2001/XMLSchema': None,
-}
 _GUID = re.compile(r'[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}')
 _ISO_TIME = re.compile(
     r'^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?\s*(Z|[+-]\d{2}:?\d{2})?$', re.IGNORECASE)
 
 
-def _xml_postprocessor(path, key, value):
-    if key == 'xmlns':
-        return None
-    # <NextRun xsi:nil="true"/> means "no value"
-    if isinstance(value, dict) and len(value) == 1 and value.get('nil') == 'true':
-        return key, None
-    return key, value
-
-
 def parse_xml(text):
-    """Parse an XML document; return ``(root element name, root content)``."""
+    """Parse an XML document; return ``(root element name, root content)``.
+
+    EM writes its elements in the default namespace, so tag names come out plain without xmltodict's
+    (slow) namespace processing. ``<NextRun xsi:nil="true"/>`` becomes ``{"xsi:nil": "true"}``, which
+    the readers below (to_text, to_bool, utc_time...) read as "no value".
+    """
     try:
-        document = xmltodict.parse(text, process_namespaces=True, namespaces=_XML_NAMESPACES,
-                                   attr_prefix='', postprocessor=_xml_postprocessor)
+        document = xmltodict.parse(text, attr_prefix='')
     except Exception as exc:  # expat raises its own ExpatError; anything else is equally unparsable
         raise VeeamProtocolError('the server answered with XML that cannot be parsed: %s' % exc)
     if not isinstance(document, dict) or len(document) != 1:
@@ -64,7 +53,7 @@ def parse_xml(text):
         content = {}
     elif not isinstance(content, dict):
         content = {'#text': content}
-    return root, content
+    return root.rsplit(':', 1)[-1], content
 
 
 def parse_body(content_type, text, status=None):

@@ -13,6 +13,7 @@ __metaclass__ = type
 import json
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.backupops.veeam.plugins.module_utils._errors import (
     VeeamAuthError,
@@ -26,6 +27,8 @@ from ansible_collections.backupops.veeam.plugins.module_utils._normalize import 
 from ansible_collections.backupops.veeam.plugins.module_utils._parse import format_time, guid_of, is_guid, parse_body
 
 PAGE_LIMIT = 500
+# pages after the first (which tells the total) are fetched by this many threads at once
+PAGE_WORKERS = 4
 # jobs of these types are agent jobs: veeam_agent_job_info lists them, veeam_job_info does not
 AGENT_JOB_TYPES = frozenset(('AgentBackupJob', 'AgentPolicy'))
 JOBS_PATH = '/infrastructure/backupServers/jobs'
@@ -108,6 +111,9 @@ class VSPCClient:
             raise VeeamAuthError('Service Provider Console refused the logon of user %r: %s'
                                  % (self._username, message), status=response.status_code, server_message=message)
         token = body.get('access_token') if isinstance(body, dict) else None
+        if body is None:
+            raise VeeamProtocolError('the token request was answered with HTTP %s and an empty body, not by the Service '
+                                     'Provider Console (is the server address and port right?)' % response.status_code)
         if not token:
             if isinstance(body, dict) and body.get('mfa_token'):
                 raise VeeamAuthError('the account %r needs multi-factor authentication; use an API key (option api_key)'
@@ -202,17 +208,25 @@ class VSPCClient:
             self._sleep(1.0)
 
     def paged(self, path, params=None):
-        """Yield every item of a collection, ``limit=500`` a page, until the server's total is reached."""
-        offset = 0
-        while True:
-            page_params = dict(params or {}, limit=PAGE_LIMIT, offset=offset)
-            body = self.request('GET', path, params=page_params)
-            items = body.get('data') or []
-            yield from items
-            total = ((body.get('meta') or {}).get('pagingInfo') or {}).get('total')
-            offset += len(items)
-            if not items or total is None or offset >= int(total):
-                return
+        """Yield every item of a collection, ``limit=500`` a page, until the server's total is reached.
+
+        The first page tells the total; the other pages are then fetched a few at once, and their
+        items yielded in order.
+        """
+        params = dict(params or {})
+        first = self.request('GET', path, params=dict(params, limit=PAGE_LIMIT, offset=0))
+        items = first.get('data') or []
+        yield from items
+        total = ((first.get('meta') or {}).get('pagingInfo') or {}).get('total')
+        if not items or total is None or len(items) >= int(total):
+            return
+        step = len(items)  # the server may cap the page below the limit asked for
+
+        def page(offset):
+            return self.request('GET', path, params=dict(params, limit=step, offset=offset)).get('data') or []
+        with ThreadPoolExecutor(max_workers=PAGE_WORKERS) as pool:
+            for items in pool.map(page, range(step, int(total), step)):
+                yield from items
 
     def get(self, path, params=None):
         return self.request('GET', path, params=params).get('data')
