@@ -342,6 +342,7 @@ def test_run_and_wait_job_template_shows_progress_events_while_jobs_run(runner, 
     assert lines[0].startswith('FAILED %s: Failed in ' % failing) and lines[0].endswith(': Disk full'), lines
     assert lines[1].startswith('ok     %s: Success in ' % succeeding), lines
     # the progress events were emitted while the jobs ran (the 10 s run), not all at the end
+
     def created(event):
         return datetime.datetime.fromisoformat(event['created'].replace('Z', '+00:00'))
     assert progress[0]['counter'] < report[0]['counter']
