@@ -88,12 +88,10 @@ def walk_keys(value, path=''):
             if key == 'invocation':
                 continue  # Ansible's echo of the module options (no_log values are masked there)
             yield path + '/' + key, key
-            for found in walk_keys(item, path + '/' + key):
-                yield found
+            yield from walk_keys(item, path + '/' + key)
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            for found in walk_keys(item, '%s[%d]' % (path, index)):
-                yield found
+            yield from walk_keys(item, '%s[%d]' % (path, index))
 
 
 @pytest.mark.parametrize('credential', ['em-password', 'vspc-password', 'vspc-api-key'])
