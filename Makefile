@@ -47,7 +47,7 @@ define pytest
 endef
 
 .PHONY: help venv install collection-link sanity units lint changelog-lint integration test \
-	demo simulator build clean distclean bench-agent bench-action docs docs-check
+	demo simulator build clean distclean bench bench-agent bench-action docs docs-check
 
 help:
 	@echo "make venv         create $(VENV) with requirements.txt + requirements-dev.txt"
@@ -59,6 +59,7 @@ help:
 	@echo "make integration  pytest tests/integration (starts the simulator)"
 	@echo "make demo         start the simulator, run playbooks/demo.yml against it, stop it"
 	@echo "make simulator    run the simulator in the foreground (EM :$(SIM_EM_PORT), VSPC :$(SIM_VSPC_PORT))"
+	@echo "make bench        the collection side by side with uri playbooks and loops, append to bench/RESULTS.md"
 	@echo "make bench-agent  time agent job / session listing at --scale 5000, append to bench/RESULTS.md"
 	@echo "make bench-action time 20 jobs started and awaited, parallel 4 vs 1, append to bench/RESULTS.md"
 	@echo "make docs         regenerate the module and role reference in docs/reference (antsibull-docs)"
@@ -119,6 +120,9 @@ simulator: venv
 	mkdir -p $(SIM_STATE_DIR)
 	PYTHONPATH=$(CURDIR)/tests $(BIN)/python -m veeamsim --ready-file $(SIM_STATE_DIR)/ready.json \
 		--em-port $(SIM_EM_PORT) --vspc-port $(SIM_VSPC_PORT) --state-dir $(SIM_STATE_DIR) $(SIM_ARGS)
+
+bench: venv install
+	$(TEST_ENV) $(BIN)/python bench/bench_compare.py --rounds 3 --write
 
 bench-agent: venv install
 	$(TEST_ENV) $(BIN)/python bench/bench_agent_info.py --scale 5000 --rounds 5 --write
