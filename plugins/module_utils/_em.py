@@ -24,12 +24,12 @@ except ImportError:  # pragma: no cover
 from ansible_collections.backupops.veeam.plugins.module_utils._errors import (
     VeeamAuthError,
     VeeamError,
-    VeeamHTTPError,
     VeeamNotFoundError,
     VeeamOptionError,
     VeeamProtocolError,
     VeeamTaskError,
     VeeamTimeoutError,
+    http_error,
 )
 from ansible_collections.backupops.veeam.plugins.module_utils._normalize import (
     RESULTS,
@@ -237,14 +237,7 @@ class EMClient:
         if server_message is None:
             # not an Error body: HTML from a proxy, an empty answer... say what it was
             parse_body(response.headers.get('Content-Type'), response.text, status)
-        message = '%s failed: HTTP %s' % (what, status)
-        if server_message:
-            message += ': %s' % server_message
-        if status == 404:
-            raise VeeamNotFoundError(message, status=status, server_message=server_message)
-        if status == 401:
-            raise VeeamAuthError(message, status=status, server_message=server_message)
-        raise VeeamHTTPError(message, status=status, server_message=server_message)
+        raise http_error(what, status, server_message)
 
     # -- query service -------------------------------------------------------------------------
     def query(self, query_type, conditions=None, sort_desc=None, page_size=PAGE_SIZE, everything=False):

@@ -70,3 +70,12 @@ class VeeamProtocolError(VeeamError):
 
 class VeeamCheckModeError(VeeamError):
     """A changing request was attempted in check mode (a bug in the module: the client refuses it)."""
+
+
+def http_error(what, status, server_message=None):
+    """The exception for an error answer: ``<what> failed: HTTP <status>[: <server message>]``."""
+    message = '%s failed: HTTP %s' % (what, status)
+    if server_message:
+        message += ': %s' % server_message
+    error = {404: VeeamNotFoundError, 401: VeeamAuthError}.get(status, VeeamHTTPError)
+    return error(message, status=status, server_message=server_message)

@@ -22,6 +22,7 @@ from ansible_collections.backupops.veeam.plugins.module_utils._errors import (
     VeeamProtocolError,
     VeeamTaskError,
     VeeamTimeoutError,
+    http_error,
 )
 from ansible_collections.backupops.veeam.plugins.module_utils._normalize import select_sessions, vspc_job, vspc_session
 from ansible_collections.backupops.veeam.plugins.module_utils._parse import format_time, guid_of, is_guid, parse_body
@@ -183,15 +184,7 @@ class VSPCClient:
                 body = None
             else:
                 raise
-        message = error_text(body, None)
-        text = '%s failed: HTTP %s' % (what, status)
-        if message:
-            text += ': %s' % message
-        if status == 404:
-            raise VeeamNotFoundError(text, status=status, server_message=message)
-        if status == 401:
-            raise VeeamAuthError(text, status=status, server_message=message)
-        raise VeeamHTTPError(text, status=status, server_message=message)
+        raise http_error(what, status, error_text(body, None))
 
     def follow_async(self, location, what):
         """Poll ``/asyncActions/{id}`` until it ends; return the envelope of its result."""

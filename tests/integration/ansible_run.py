@@ -130,3 +130,15 @@ def run_module(module, module_args, env, args=(), timeout=300):
         command += ['-a', json.dumps(module_args)]
     command += list(args)
     return _run(command, env, timeout)
+
+
+def secrets_seen(simulator):
+    """Every EM session id and bearer token (VSPC access token or API key) the simulator was sent."""
+    secrets = set()
+    for entry in simulator.log():
+        headers = dict((key.lower(), value) for key, value in entry['headers'].items())
+        if headers.get('x-restsvcsessionid'):
+            secrets.add(headers['x-restsvcsessionid'])
+        if headers.get('authorization', '').startswith('Bearer '):
+            secrets.add(headers['authorization'][len('Bearer '):])
+    return secrets

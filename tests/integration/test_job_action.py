@@ -9,7 +9,7 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_run import run_module, run_playbook, veeam_env
+from ansible_run import run_module, run_playbook, secrets_seen, veeam_env
 
 MODULE = 'backupops.veeam.veeam_job_action'
 CHANGING = ('start', 'stop', 'retry', 'sync', 'toggle', 'patch')
@@ -30,13 +30,7 @@ def every_run_keeps_secrets_and_closes_sessions(simulator):
     del RUNS[:]
     yield
     assert_sessions_closed(simulator)
-    secrets = set()
-    for entry in simulator.log():
-        headers = dict((key.lower(), value) for key, value in entry['headers'].items())
-        if headers.get('x-restsvcsessionid'):
-            secrets.add(headers['x-restsvcsessionid'])
-        if headers.get('authorization', '').startswith('Bearer '):
-            secrets.add(headers['authorization'][len('Bearer '):])
+    secrets = secrets_seen(simulator)
     secrets.update(password for password, dummy in RUNS)
     for dummy, output in RUNS:
         for secret in secrets:
@@ -252,13 +246,7 @@ def test_no_secret_in_verbose_output(simulator, api):
     run = run_module(MODULE, {'name': 'File Server Backup', 'action': 'start', 'wait': True, 'poll_interval': 1},
                      env, args=['-vvv'])
     assert run.rc != 0  # the failure path prints the most
-    secrets = {env['VEEAM_PASSWORD']}
-    for entry in simulator.log():
-        headers = dict((key.lower(), value) for key, value in entry['headers'].items())
-        if headers.get('x-restsvcsessionid'):
-            secrets.add(headers['x-restsvcsessionid'])
-        if headers.get('authorization', '').startswith('Bearer '):
-            secrets.add(headers['authorization'][len('Bearer '):])
+    secrets = {env['VEEAM_PASSWORD']} | secrets_seen(simulator)
     assert len(secrets) >= 2
     for secret in secrets:
         assert secret not in run.output

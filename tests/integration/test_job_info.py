@@ -9,7 +9,7 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_run import ACCOUNTS, API_KEY, run_module, run_playbook, veeam_env
+from ansible_run import ACCOUNTS, API_KEY, run_module, run_playbook, secrets_seen, veeam_env
 
 MODULE = 'backupops.veeam.veeam_job_info'
 JOB_KEYS = {'id', 'uid', 'name', 'type', 'platform', 'description', 'backup_server_id', 'backup_server_name',
@@ -280,13 +280,7 @@ def test_no_secret_in_verbose_output(simulator, api, tmp_path):
     bad = run_module(MODULE, {'name': QUOTED}, veeam_env(simulator, api, password='Wr0ng-Secret-Passw0rd'), args=['-vvv'])
     assert bad.rc != 0
     output = ok.output + bad.output
-    secrets = {env['VEEAM_PASSWORD'], 'Wr0ng-Secret-Passw0rd'}
-    for entry in simulator.log():
-        headers = dict((key.lower(), value) for key, value in entry['headers'].items())
-        if headers.get('x-restsvcsessionid'):
-            secrets.add(headers['x-restsvcsessionid'])
-        if headers.get('authorization', '').startswith('Bearer '):
-            secrets.add(headers['authorization'][len('Bearer '):])
+    secrets = {env['VEEAM_PASSWORD'], 'Wr0ng-Secret-Passw0rd'} | secrets_seen(simulator)
     assert len(secrets) >= 3, secrets
     for secret in secrets:
         assert secret not in output, 'a secret appears in the -vvv output'
