@@ -293,12 +293,22 @@ class EMClient:
         """Poll an EM Task until it is Finished; raise VeeamTaskError when it ended with Success=false."""
         summary = task_summary(task)
         deadline = time.monotonic() + timeout
+        session = self._session_token
         while summary['state'] != 'Finished':
             if time.monotonic() > deadline:
                 raise VeeamTimeoutError('task %s (%s) did not finish within %s seconds'
                                         % (summary['id'], summary['operation'], timeout), details={'task': summary})
             sleep(poll_interval)
-            summary = task_summary(self.get('/tasks/%s' % summary['id']))
+            try:
+                summary = task_summary(self.get('/tasks/%s' % summary['id']))
+            except VeeamNotFoundError:
+                if self._session_token == session:
+                    raise
+                # tasks belong to the logon session that created them; that session expired and the
+                # module logged on again, so the task cannot be read any more: go on without it
+                self._warn('could not follow task %s (%s) to its end: the Enterprise Manager session expired while '
+                           'it ran' % (summary['id'], summary['operation']))
+                return dict(summary, state='Unknown')
         if summary['success'] is False:
             raise VeeamTaskError('Enterprise Manager task %s (%s) failed: %s'
                                  % (summary['id'], summary['operation'], summary['message']), details={'task': summary})

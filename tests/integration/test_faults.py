@@ -390,3 +390,24 @@ def test_two_parallel_runs_with_the_same_vspc_account(simulator):
     # the two runs overlapped: both tokens were in use at the same time
     listings = [entry for entry in simulator.log() if entry['path'] == READ_PATH['vspc']]
     assert len(listings) == 2 and abs(listings[0]['time'] - listings[1]['time']) < 1.0, listings
+
+
+def test_em_session_expiring_while_a_start_task_runs(simulator):
+    # EM tasks belong to the logon session that created them: after logging on again the module
+    # cannot read the task any more, and must go on to find the run instead of failing a sent start.
+    simulator.settings(task_delay=4)
+    job = simulator.job(START_JOB)
+    simulator.configure_job(job['id'], duration=2)
+    background = Background(JOB_ACTION, {'name': START_JOB, 'action': 'start', 'wait': True, 'poll_interval': 1},
+                            veeam_env(simulator, 'em'))
+    try:
+        wait_for(lambda: simulator.counters()['actions']['start'] >= 1, 'the start of the job')
+        simulator.expire('em')
+    finally:
+        run = background.finish()
+    assert run.rc == 0, run.output
+    result = run.last
+    assert result['changed'] is True and result['session']['result'] == 'Success', result
+    assert 'could not follow task' in run.output
+    assert simulator.counters()['actions']['start'] == 1
+    assert simulator.counters()['em']['open_sessions'] == 0
