@@ -82,12 +82,12 @@ class Run:
         return '<Run rc=%s %s>' % (self.rc, ' '.join(self.command))
 
 
-def _run(command, env, timeout):
+def ansible_environment(env):
+    """The environment an ansible command runs in: the test collection, the results callback, no
+    VEEAM_* or CA-bundle variables of the caller's shell, then ``env`` on top."""
     base = dict((key, value) for key, value in os.environ.items() if not key.startswith('VEEAM_'))
     for key in ('REQUESTS_CA_BUNDLE', 'CURL_CA_BUNDLE', 'SSL_CERT_FILE'):
         base.pop(key, None)
-    fd, result_file = tempfile.mkstemp(prefix='ansible-results-', suffix='.jsonl')
-    os.close(fd)
     base.update({
         'ANSIBLE_COLLECTIONS_PATH': ensure_collection_link(),
         'ANSIBLE_CALLBACK_PLUGINS': os.path.join(HERE, 'callback_plugins'),
@@ -98,12 +98,19 @@ def _run(command, env, timeout):
         'ANSIBLE_PYTHON_INTERPRETER': sys.executable,
         'ANSIBLE_LOCALHOST_WARNING': '0',
         'ANSIBLE_INVENTORY_UNPARSED_WARNING': '0',
-        'BACKUPOPS_RESULT_FILE': result_file,
         'PATH': BIN + os.pathsep + os.environ.get('PATH', ''),
     })
     base.update(env)
+    return base
+
+
+def _run(command, env, timeout):
+    fd, result_file = tempfile.mkstemp(prefix='ansible-results-', suffix='.jsonl')
+    os.close(fd)
+    environment = ansible_environment(env)
+    environment['BACKUPOPS_RESULT_FILE'] = result_file
     try:
-        completed = subprocess.run(command, env=base, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        completed = subprocess.run(command, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                    timeout=timeout, universal_newlines=True, check=False)
         with open(result_file) as handle:
             results = [json.loads(line) for line in handle if line.strip()]

@@ -18,14 +18,13 @@ import json
 import os
 import ssl
 import subprocess
-import sys
 import tempfile
 import threading
 import time
 
 import pytest
 
-from ansible_run import BIN, HERE, Run, ensure_collection_link, run_module, run_playbook, veeam_env
+from ansible_run import BIN, Run, ansible_environment, run_module, run_playbook, veeam_env
 
 JOB_INFO = 'backupops.veeam.veeam_job_info'
 JOB_ACTION = 'backupops.veeam.veeam_job_action'
@@ -94,33 +93,13 @@ def assert_clean_failure(run, result, *words):
     assert 'Traceback' not in run.output, run.output[-3000:]
 
 
-def _env(env):
-    base = dict((key, value) for key, value in os.environ.items() if not key.startswith('VEEAM_'))
-    for key in ('REQUESTS_CA_BUNDLE', 'CURL_CA_BUNDLE', 'SSL_CERT_FILE'):
-        base.pop(key, None)
-    base.update({
-        'ANSIBLE_COLLECTIONS_PATH': ensure_collection_link(),
-        'ANSIBLE_CALLBACK_PLUGINS': os.path.join(HERE, 'callback_plugins'),
-        'ANSIBLE_CALLBACKS_ENABLED': 'result_file',
-        'ANSIBLE_LOAD_CALLBACK_PLUGINS': '1',
-        'ANSIBLE_NOCOLOR': '1',
-        'ANSIBLE_RETRY_FILES_ENABLED': '0',
-        'ANSIBLE_PYTHON_INTERPRETER': sys.executable,
-        'ANSIBLE_LOCALHOST_WARNING': '0',
-        'ANSIBLE_INVENTORY_UNPARSED_WARNING': '0',
-        'PATH': BIN + os.pathsep + os.environ.get('PATH', ''),
-    })
-    base.update(env)
-    return base
-
-
 class Background(object):
     """``ansible localhost -m MODULE -a ARGS`` started with Popen; ``finish()`` gives a Run."""
 
     def __init__(self, module, module_args, env):
         fd, self.result_file = tempfile.mkstemp(prefix='ansible-results-', suffix='.jsonl')
         os.close(fd)
-        full_env = _env(env)
+        full_env = ansible_environment(env)
         full_env['BACKUPOPS_RESULT_FILE'] = self.result_file
         self.command = [os.path.join(BIN, 'ansible'), 'localhost', '-i', 'localhost,', '-c', 'local', '-m', module,
                         '-a', json.dumps(module_args)]
