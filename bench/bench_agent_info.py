@@ -12,14 +12,10 @@ from __future__ import absolute_import, division, print_function
 
 import argparse
 import datetime
-import os
-import platform
 import statistics
-import sys
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:0] = [os.path.join(HERE, '..', 'tests'), os.path.join(HERE, '..', 'tests', 'integration')]
+from _results import machine, report  # also puts the test helpers on sys.path
 
 from ansible_run import run_module, veeam_env  # noqa: E402  (test helpers: real `ansible` runs)
 from conftest import start_simulator  # noqa: E402
@@ -63,17 +59,13 @@ def main():
     header = ['## Agent jobs and sessions at --scale %d (%s)' % (options.scale, datetime.date.today().isoformat()),
               '',
               'Command: `make bench-agent` (`bench/bench_agent_info.py --scale %d --rounds %d --write`); '
-              'medians of %d rounds against the simulator on loopback, %s, Python %s, %d cores. Wall time is the whole '
+              'medians of %d rounds against the simulator on loopback, %s. Wall time is the whole '
               '`ansible localhost -m ...` process (start-up, module, logon/logoff); requests are all requests the '
               'simulator received, logon and logoff included.'
-              % (options.scale, options.rounds, options.rounds, platform.machine(), platform.python_version(),
-                 os.cpu_count()),
+              % (options.scale, options.rounds, options.rounds, machine()),
               '']
     text = '\n'.join(header + lines) + '\n'
-    print(text)
-    if options.write:
-        with open(os.path.join(HERE, 'RESULTS.md'), 'a') as handle:
-            handle.write('\n' + text)
+    report(text, options.write)
 
 
 if __name__ == '__main__':

@@ -20,15 +20,13 @@ import argparse
 import datetime
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:0] = [os.path.join(HERE, '..', 'tests'), os.path.join(HERE, '..', 'tests', 'integration')]
+from _results import machine, report  # also puts the test helpers on sys.path
 
 from ansible_run import ensure_collection_link, run_playbook, veeam_env  # noqa: E402
 from conftest import start_simulator  # noqa: E402
@@ -172,9 +170,8 @@ def main():
     options = parser.parse_args()
     parts = options.only or ['lookup', 'listing', 'toggle', 'run']
     out = ['## Side by side with what users do today (%s)' % datetime.date.today().isoformat(), '',
-           'Command: `bench/bench_compare.py --rounds %d%s --write`; medians; simulator on loopback; %s, Python %s, %d cores.'
-           % (options.rounds, ''.join(' --only ' + part for part in options.only or []), platform.machine(),
-              platform.python_version(), os.cpu_count()), '']
+           'Command: `bench/bench_compare.py --rounds %d%s --write`; medians; simulator on loopback; %s.'
+           % (options.rounds, ''.join(' --only ' + part for part in options.only or []), machine()), '']
     if 'lookup' in parts:
         sim = start_simulator()
         try:
@@ -203,10 +200,7 @@ def main():
         finally:
             sim.stop()
     text = '\n'.join(out)
-    print(text)
-    if options.write:
-        with open(os.path.join(HERE, 'RESULTS.md'), 'a') as handle:
-            handle.write('\n' + text)
+    report(text, options.write)
 
 
 if __name__ == '__main__':

@@ -11,14 +11,10 @@ from __future__ import absolute_import, division, print_function
 
 import argparse
 import datetime
-import os
-import platform
 import statistics
-import sys
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:0] = [os.path.join(HERE, '..', 'tests'), os.path.join(HERE, '..', 'tests', 'integration')]
+from _results import machine, report  # also puts the test helpers on sys.path
 
 from ansible_run import run_module, veeam_env  # noqa: E402  (test helpers: real `ansible` runs)
 from conftest import start_simulator  # noqa: E402
@@ -61,14 +57,10 @@ def main():
     header = ['## veeam_job_action: %d jobs started and awaited (%s)' % (JOBS, datetime.date.today().isoformat()), '',
               'Command: `make bench-action` (`bench/bench_job_action.py --rounds %d --duration %s --write`); medians of '
               '%d rounds; every run lasts %s s in the simulator, poll_interval 1 s; wall time of the whole `ansible` '
-              'run; %s, Python %s, %d cores.'
-              % (options.rounds, options.duration, options.rounds, options.duration, platform.machine(),
-                 platform.python_version(), os.cpu_count()), '']
+              'run; %s.'
+              % (options.rounds, options.duration, options.rounds, options.duration, machine()), '']
     text = '\n'.join(header + lines) + '\n'
-    print(text)
-    if options.write:
-        with open(os.path.join(HERE, 'RESULTS.md'), 'a') as handle:
-            handle.write('\n' + text)
+    report(text, options.write)
 
 
 if __name__ == '__main__':
