@@ -122,7 +122,7 @@ simulator: venv
 		--em-port $(SIM_EM_PORT) --vspc-port $(SIM_VSPC_PORT) --state-dir $(SIM_STATE_DIR) $(SIM_ARGS)
 
 bench: venv install
-	$(TEST_ENV) $(BIN)/python bench/bench_compare.py --rounds 3 --write
+	$(TEST_ENV) $(BIN)/python bench/bench_compare.py --rounds 5 --write
 
 bench-agent: venv install
 	$(TEST_ENV) $(BIN)/python bench/bench_agent_info.py --scale 5000 --rounds 5 --write
