@@ -7,6 +7,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import base64
 import json
 import os
 import subprocess
@@ -14,6 +15,11 @@ import sys
 import tempfile
 
 import yaml
+
+try:
+    from urllib.parse import parse_qs
+except ImportError:  # pragma: no cover
+    from urlparse import parse_qs
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
@@ -25,6 +31,8 @@ ACCOUNTS = {
     'CORP\\tricky': u'p:a&s%s+ w\u00f6rd',
 }
 API_KEY = 'sim-api-key-0123456789abcdef'
+# where veeam_job_info reads its jobs on each API: the path to put a read fault on
+READ_PATH = {'em': '/api/query', 'vspc': '/api/v3/infrastructure/backupServers/jobs'}
 
 
 def ensure_collection_link():
@@ -140,12 +148,35 @@ def run_module(module, module_args, env, args=(), timeout=300):
 
 
 def secrets_seen(simulator):
-    """Every EM session id and bearer token (VSPC access token or API key) the simulator was sent."""
+    """Every credential, EM session id and token the simulator was sent: session ids, bearer tokens
+    (VSPC access token or API key), Basic credentials and their password, token-request passwords
+    and refresh tokens (decoded and as sent)."""
     secrets = set()
     for entry in simulator.log():
         headers = dict((key.lower(), value) for key, value in entry['headers'].items())
         if headers.get('x-restsvcsessionid'):
             secrets.add(headers['x-restsvcsessionid'])
-        if headers.get('authorization', '').startswith('Bearer '):
-            secrets.add(headers['authorization'][len('Bearer '):])
+        scheme, dummy, value = (headers.get('authorization') or '').partition(' ')
+        if value:
+            secrets.add(value)
+            if scheme.lower() == 'basic':
+                secrets.add(base64.b64decode(value).decode('utf-8').partition(':')[2])
+        if entry['method'] == 'DELETE' and '/logonSessions/' in entry['path']:
+            secrets.add(entry['path'].rstrip('/').rsplit('/', 1)[-1])  # the EM logon session id
+        if entry['path'].endswith('/token') and entry['body']:
+            form = parse_qs(entry['body'])
+            for part in entry['body'].split('&'):
+                key, dummy, sent = part.partition('=')
+                if key in ('password', 'refresh_token') and sent:
+                    secrets.add(sent)  # as sent, url-encoded
+                    secrets.update(form.get(key, []))
     return secrets
+
+
+def control_task(simulator, title, method, path, body=None):
+    """A uri task calling the simulator's control API (trusted through its CA)."""
+    args = {'url': simulator.control_url + path, 'method': method, 'ca_path': simulator.ca_path,
+            'return_content': True, 'status_code': [200], 'use_proxy': False}
+    if body is not None:
+        args.update(body_format='json', body=body)
+    return {'name': title, 'ansible.builtin.uri': args}

@@ -24,13 +24,12 @@ import time
 
 import pytest
 
-from ansible_run import BIN, Run, ansible_environment, run_module, run_playbook, veeam_env
+from ansible_run import BIN, READ_PATH, Run, ansible_environment, control_task, run_module, run_playbook, veeam_env
 
 JOB_INFO = 'backupops.veeam.veeam_job_info'
 JOB_ACTION = 'backupops.veeam.veeam_job_action'
 QUOTED = 'Exchange "Mail" Backup'
 START_JOB = 'SQL Server; Nightly, Full'
-READ_PATH = {'em': '/api/query', 'vspc': '/api/v3/infrastructure/backupServers/jobs'}
 START_PREFIX = {'em': '/api/jobs/', 'vspc': '/api/v3/infrastructure/backupServers/jobs/'}
 START_KEY = {'em': 'POST /api/jobs/{id}', 'vspc': 'POST /api/v3/infrastructure/backupServers/jobs/{id}/start'}
 # (label, fault fields): every status a read is retried after, and a connection closed without an answer
@@ -50,17 +49,8 @@ def api(request):
 
 
 # -- helpers --------------------------------------------------------------------------------------
-def control(simulator, title, method, path, body=None):
-    """A uri task calling the simulator's control API (trusted through its CA)."""
-    args = {'url': simulator.control_url + path, 'method': method, 'ca_path': simulator.ca_path,
-            'return_content': True, 'status_code': [200], 'use_proxy': False}
-    if body is not None:
-        args.update(body_format='json', body=body)
-    return {'name': title, 'ansible.builtin.uri': args}
-
-
 def counters_task(simulator, title):
-    return control(simulator, title, 'GET', '/counters')
+    return control_task(simulator, title, 'GET', '/counters')
 
 
 def counters_of(run, title):
@@ -173,10 +163,10 @@ def test_reads_retry_server_errors_and_dropped_connections(simulator, api, tmp_p
         for count in (2, 10):
             case = '%s x%d' % (label, count)
             body = dict(fault, api=api, method='GET', path_prefix=path, count=count)
-            tasks.append(control(simulator, 'fault ' + case, 'POST', '/faults', body))
+            tasks.append(control_task(simulator, 'fault ' + case, 'POST', '/faults', body))
             tasks.append({'name': 'read ' + case, JOB_INFO: {'name': QUOTED}, 'ignore_errors': True})
             if count == 10:  # the module gave up early: drop the fault's remaining count
-                tasks.append(control(simulator, 'clear ' + case, 'DELETE', '/faults'))
+                tasks.append(control_task(simulator, 'clear ' + case, 'DELETE', '/faults'))
             tasks.append(counters_task(simulator, 'counters ' + case))
     run = run_playbook(tmp_path, tasks, veeam_env(simulator, api))
     assert 'Traceback' not in run.output, run.output[-3000:]
@@ -238,7 +228,7 @@ def test_job_start_faults(simulator, api, tmp_path):
     ]
     tasks = [counters_task(simulator, 'counters at start')]
     for label, fault in cases:
-        tasks.append(control(simulator, 'fault ' + label, 'POST', '/faults',
+        tasks.append(control_task(simulator, 'fault ' + label, 'POST', '/faults',
                              dict(fault, api=api, method='POST', path_prefix=prefix, count=1)))
         tasks.append({'name': 'start ' + label, JOB_ACTION: {'name': START_JOB, 'action': 'start', 'wait': True,
                                                              'poll_interval': 1}, 'ignore_errors': True})

@@ -9,7 +9,7 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_run import ACCOUNTS, API_KEY, run_module, run_playbook, secrets_seen, veeam_env
+from ansible_run import ACCOUNTS, API_KEY, READ_PATH, run_module, run_playbook, secrets_seen, veeam_env
 
 MODULE = 'backupops.veeam.veeam_job_info'
 JOB_KEYS = {'id', 'uid', 'name', 'type', 'platform', 'description', 'backup_server_id', 'backup_server_name',
@@ -243,7 +243,7 @@ def test_em_session_is_closed_after_a_failure(simulator, tmp_path):
 
 
 def test_reads_are_retried_after_503(simulator, api):
-    path = '/api/query' if api == 'em' else '/api/v3/infrastructure/backupServers/jobs'
+    path = READ_PATH[api]
     simulator.fault(api=api, method='GET', path_prefix=path, status=503, count=2)
     run = run_module(MODULE, {'name': QUOTED}, veeam_env(simulator, api))
     assert run.rc == 0, run.output
@@ -255,7 +255,7 @@ def test_reads_are_retried_after_503(simulator, api):
 
 
 def test_reads_wait_for_429_retry_after(simulator, api):
-    path = '/api/query' if api == 'em' else '/api/v3/infrastructure/backupServers/jobs'
+    path = READ_PATH[api]
     simulator.fault(api=api, method='GET', path_prefix=path, status=429, count=1, retry_after=1)
     run = run_module(MODULE, {'name': QUOTED}, veeam_env(simulator, api))
     assert run.rc == 0, run.output
@@ -263,7 +263,7 @@ def test_reads_wait_for_429_retry_after(simulator, api):
 
 
 def test_persistent_server_errors_end_in_a_clear_failure(simulator, api):
-    path = '/api/query' if api == 'em' else '/api/v3/infrastructure/backupServers/jobs'
+    path = READ_PATH[api]
     simulator.fault(api=api, method='GET', path_prefix=path, status=503, count=10)
     run = run_module(MODULE, {'name': QUOTED}, veeam_env(simulator, api))
     assert run.rc != 0

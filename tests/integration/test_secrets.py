@@ -13,19 +13,17 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import base64
 import json
 import re
 
 try:
-    from urllib.parse import parse_qs, quote, quote_plus
+    from urllib.parse import quote, quote_plus
 except ImportError:  # pragma: no cover
     from urllib import quote, quote_plus
-    from urlparse import parse_qs
 
 import pytest
 
-from ansible_run import ACCOUNTS, API_KEY, run_playbook, veeam_env
+from ansible_run import ACCOUNTS, API_KEY, READ_PATH, control_task, run_playbook, secrets_seen, veeam_env
 
 JOB_INFO = 'backupops.veeam.veeam_job_info'
 AGENT_JOB_INFO = 'backupops.veeam.veeam_agent_job_info'
@@ -35,45 +33,9 @@ ROLE = 'backupops.veeam.run_and_wait'
 USER = 'CORP\\tricky'
 WRONG_PASSWORD = 'Wr0ng-Secret-Passw0rd-4711'
 WRONG_API_KEY = 'sim-api-key-WRONG-9876543210fedcba'
-READ_PATH = {'em': '/api/query', 'vspc': '/api/v3/infrastructure/backupServers/jobs'}
 # keys a result must never carry: a logon session id, a token, credentials
 SECRET_KEY = re.compile(r'(session_?id|restsvc|token|password|passwd|api_?key|secret|authorization|bearer|cookie)',
                         re.IGNORECASE)
-
-
-def control(simulator, title, method, path, body=None):
-    args = {'url': simulator.control_url + path, 'method': method, 'ca_path': simulator.ca_path,
-            'return_content': True, 'status_code': [200], 'use_proxy': False}
-    if body is not None:
-        args.update(body_format='json', body=body)
-    return {'name': title, 'ansible.builtin.uri': args}
-
-
-def secrets_seen_by_the_server(simulator):
-    """Every credential, session id and token the simulator received."""
-    found = set()
-    for entry in simulator.log():
-        headers = dict((key.lower(), value) for key, value in entry['headers'].items())
-        if headers.get('x-restsvcsessionid'):
-            found.add(headers['x-restsvcsessionid'])
-        authorization = headers.get('authorization') or ''
-        scheme, dummy, value = authorization.partition(' ')
-        if value:
-            found.add(value)
-            if scheme.lower() == 'basic':
-                found.add(base64.b64decode(value).decode('utf-8').partition(':')[2])
-        if entry['method'] == 'DELETE' and '/logonSessions/' in entry['path']:
-            found.add(entry['path'].rstrip('/').rsplit('/', 1)[-1])  # the EM logon session id
-        if entry['path'].endswith('/token') and entry['body']:
-            form = parse_qs(entry['body'])
-            for key in ('password', 'refresh_token'):
-                for value in form.get(key, []):
-                    found.add(value)
-            for part in entry['body'].split('&'):
-                key, dummy, value = part.partition('=')
-                if key in ('password', 'refresh_token') and value:
-                    found.add(value)  # as sent, url-encoded
-    return found
 
 
 def encodings(secret):
@@ -125,7 +87,7 @@ def test_no_secret_in_any_output_or_result(simulator, credential, tmp_path):
         {'name': 'wrong credentials agent', SESSIONS: dict(wrong, limit=1), 'ignore_errors': True},
         {'name': 'wrong credentials action', ACTION: dict(wrong, name='DC Replication', action='start'),
          'ignore_errors': True},
-        control(simulator, 'control add a 404', 'POST', '/faults',
+        control_task(simulator, 'control add a 404', 'POST', '/faults',
                 {'api': api, 'method': 'GET', 'path_prefix': READ_PATH[api], 'status': 404, 'count': 1}),
         {'name': 'answered 404', JOB_INFO: {'name': 'Daily Backup'}, 'ignore_errors': True},
         {'name': 'the role', 'block': [
@@ -155,7 +117,7 @@ def test_no_secret_in_any_output_or_result(simulator, credential, tmp_path):
     assert [entry for entry in run.results if entry['task'] == 'the role failed'], 'the role did not fail'
     assert 'Traceback' not in run.output
 
-    seen = secrets_seen_by_the_server(simulator)
+    seen = secrets_seen(simulator)
     secrets = set(known) | seen
     log = simulator.log()
     if api == 'em':
