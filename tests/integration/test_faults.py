@@ -111,6 +111,20 @@ class Background(object):
         return Run(self.command, self.proc.returncode, stdout, stderr, results)
 
 
+def start_in_background(simulator, api, duration):
+    """veeam_job_action starting START_JOB (a run of ``duration`` seconds) and waiting for it, in the background."""
+    simulator.configure_job(simulator.job(START_JOB)['id'], duration=duration)
+    return Background(JOB_ACTION, {'name': START_JOB, 'action': 'start', 'wait': True, 'poll_interval': 1},
+                      veeam_env(simulator, api))
+
+
+def assert_started_once_and_succeeded(simulator, run):
+    assert run.rc == 0, run.output
+    result = run.last
+    assert result['changed'] is True and result['session']['result'] == 'Success', result
+    assert simulator.counters()['actions']['start'] == 1
+
+
 def wait_for(condition, what, timeout=30.0):
     """Poll ``condition()`` until it returns something true; fail after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
@@ -261,10 +275,7 @@ def test_job_start_faults(simulator, api, tmp_path):
 
 # -- an EM session / VSPC token that expires during a long wait ------------------------------------
 def test_em_session_expiring_during_a_wait_is_renewed(simulator):
-    job = simulator.job(START_JOB)
-    simulator.configure_job(job['id'], duration=6)
-    background = Background(JOB_ACTION, {'name': START_JOB, 'action': 'start', 'wait': True, 'poll_interval': 1},
-                            veeam_env(simulator, 'em'))
+    background = start_in_background(simulator, 'em', duration=6)
     try:
         # the start was sent and its task is over: the module is looking for / waiting for the run
         wait_for(lambda: (simulator.counters()['actions']['start'] >= 1
@@ -273,34 +284,25 @@ def test_em_session_expiring_during_a_wait_is_renewed(simulator):
         simulator.expire('em')
     finally:
         run = background.finish()
-    assert run.rc == 0, run.output
-    result = run.last
-    assert result['changed'] is True and result['session']['result'] == 'Success', result
+    assert_started_once_and_succeeded(simulator, run)
     em = simulator.counters()['em']
     assert em['logons'] == 2, em  # logged on again after the 401
     assert em['open_sessions'] == 0, em
     assert em['logoffs'] == 1, em  # the second session was logged off; the expired one is gone already
-    assert simulator.counters()['actions']['start'] == 1
 
 
 def test_vspc_token_expiring_during_a_wait_is_refreshed(simulator):
-    job = simulator.job(START_JOB)
-    simulator.configure_job(job['id'], duration=6)
-    background = Background(JOB_ACTION, {'name': START_JOB, 'action': 'start', 'wait': True, 'poll_interval': 1},
-                            veeam_env(simulator, 'vspc'))
+    background = start_in_background(simulator, 'vspc', duration=6)
     try:
         wait_for(lambda: simulator.counters()['actions']['start'] >= 1, 'the start of the job')
         assert background.proc.poll() is None, 'the module ended before the token could expire'
         simulator.expire('vspc')
     finally:
         run = background.finish()
-    assert run.rc == 0, run.output
-    result = run.last
-    assert result['changed'] is True and result['session']['result'] == 'Success', result
+    assert_started_once_and_succeeded(simulator, run)
     vspc = simulator.counters()['vspc']
     assert vspc['tokens_refreshed'] + vspc['tokens_issued'] >= 2, vspc
     assert vspc['tokens_revoked'] == 0, vspc
-    assert simulator.counters()['actions']['start'] == 1
     # every request after the expiry that was answered 401 was sent again with a new token
     log = simulator.log()
     bearer = [entry['headers'].get('Authorization') for entry in log if entry['path'].startswith('/api/v3/infra')]
@@ -365,18 +367,12 @@ def test_em_session_expiring_while_a_start_task_runs(simulator):
     # EM tasks belong to the logon session that created them: after logging on again the module
     # cannot read the task any more, and must go on to find the run instead of failing a sent start.
     simulator.settings(task_delay=4)
-    job = simulator.job(START_JOB)
-    simulator.configure_job(job['id'], duration=2)
-    background = Background(JOB_ACTION, {'name': START_JOB, 'action': 'start', 'wait': True, 'poll_interval': 1},
-                            veeam_env(simulator, 'em'))
+    background = start_in_background(simulator, 'em', duration=2)
     try:
         wait_for(lambda: simulator.counters()['actions']['start'] >= 1, 'the start of the job')
         simulator.expire('em')
     finally:
         run = background.finish()
-    assert run.rc == 0, run.output
-    result = run.last
-    assert result['changed'] is True and result['session']['result'] == 'Success', result
+    assert_started_once_and_succeeded(simulator, run)
     assert 'could not follow task' in run.output
-    assert simulator.counters()['actions']['start'] == 1
     assert simulator.counters()['em']['open_sessions'] == 0
