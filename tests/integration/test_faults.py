@@ -243,7 +243,7 @@ def test_job_start_faults(simulator, api, tmp_path):
     tasks = [counters_task(simulator, 'counters at start')]
     for label, fault in cases:
         tasks.append(control_task(simulator, 'fault ' + label, 'POST', '/faults',
-                             dict(fault, api=api, method='POST', path_prefix=prefix, count=1)))
+                                  dict(fault, api=api, method='POST', path_prefix=prefix, count=1)))
         tasks.append({'name': 'start ' + label, JOB_ACTION: {'name': START_JOB, 'action': 'start', 'wait': True,
                                                              'poll_interval': 1}, 'ignore_errors': True})
         tasks.append(counters_task(simulator, 'counters ' + label))

@@ -88,7 +88,7 @@ def test_no_secret_in_any_output_or_result(simulator, credential, tmp_path):
         {'name': 'wrong credentials action', ACTION: dict(wrong, name='DC Replication', action='start'),
          'ignore_errors': True},
         control_task(simulator, 'control add a 404', 'POST', '/faults',
-                {'api': api, 'method': 'GET', 'path_prefix': READ_PATH[api], 'status': 404, 'count': 1}),
+                     {'api': api, 'method': 'GET', 'path_prefix': READ_PATH[api], 'status': 404, 'count': 1}),
         {'name': 'answered 404', JOB_INFO: {'name': 'Daily Backup'}, 'ignore_errors': True},
         {'name': 'the role', 'block': [
             {'name': 'run and wait', 'ansible.builtin.include_role': {'name': ROLE},
