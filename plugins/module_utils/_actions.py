@@ -5,7 +5,9 @@
 difference, find and wait for the run. Internal to this collection, may change without notice.
 
 The clients supply the API-specific steps: ``find_jobs``, ``read_job``, ``latest_session``,
-``read_session`` and ``act``.
+``read_session`` and ``act``. ``act`` returns ``{'task': ..., 'session': ...}``: the EM task that
+carried the action (else None), and the session the action started or acts on when the API says
+which (VBR answers a start with its session; EM and VSPC do not, so the run is looked for).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -143,7 +145,7 @@ class JobActions:
         if self.check_mode:
             result['msg'] = 'job %r: schedule would be %s' % (job['name'], 'enabled' if wanted else 'disabled')
             return
-        result['task'] = self.client.act(job, self.action)
+        result['task'] = self.client.act(job, self.action)['task']
         after = self.client.read_job(job)
         result['job'] = after
         if after['schedule_enabled'] != wanted:
@@ -174,8 +176,11 @@ class JobActions:
             return
         else:
             result['changed'] = True  # from here on a change was sent, whatever happens next
-            result['task'] = self.client.act(job, self.action)
-            if self.action == 'stop':
+            outcome = self.client.act(job, self.action)
+            result['task'] = outcome['task']
+            if outcome['session'] is not None:
+                result['session'] = outcome['session']
+            elif self.action == 'stop':
                 result['session'] = latest
             else:
                 result['session'] = self._find_new_session(job, latest, deadline, result)

@@ -406,7 +406,8 @@ class EMClient:
         raise VeeamNotFoundError('session %s of job %r is gone' % (session['id'], job['name']))
 
     def act(self, job, action, task_timeout=600):
-        """Send start, stop, retry or toggle for a job and wait for its Task; return the task summary.
+        """Send start, stop, retry or toggle for a job and wait for its Task; return the task summary
+        (EM's task does not say which session it started).
 
         Backup copy jobs are started with ``sync``; the schedule flag only flips (toggleScheduleEnabled).
         """
@@ -414,7 +415,7 @@ class EMClient:
                 'enable': 'toggleScheduleEnabled', 'disable': 'toggleScheduleEnabled'}[action]
         dummy, task = self.request('POST', self._job_path(job), params={'action': word}, expect=(200, 201, 202),
                                    idempotent=False)
-        return self.wait_task(task, timeout=task_timeout, poll_interval=0.5)
+        return {'task': self.wait_task(task, timeout=task_timeout, poll_interval=0.5), 'session': None}
 
     def latest_sessions(self, jobs):
         """The newest session of each job, keyed by lower-case job id (GUID), with few requests.

@@ -306,7 +306,7 @@ class VSPCClient:
     def act(self, job, action, task_timeout=600):
         """Start, stop or retry a job, or set whether it runs on its schedule (JSON Patch of isEnabled).
 
-        VSPC answers 200, or 202 with an async action that is followed; it returns no task.
+        VSPC answers 200, or 202 with an async action that is followed; it returns no task and no session.
         """
         path = '%s/%s' % (JOBS_PATH, job['id'])
         if action in ('enable', 'disable'):
@@ -315,7 +315,7 @@ class VSPCClient:
             self.request('PATCH', path, json_body=patch, idempotent=False)
         else:
             self.request('POST', '%s/%s' % (path, action), idempotent=False)
-        return None
+        return {'task': None, 'session': None}
 
     def _job_by_id(self, job_id, agent):
         job_id = guid_of(job_id) or job_id  # an EM URN names the same job by its GUID

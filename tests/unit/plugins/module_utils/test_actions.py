@@ -59,7 +59,7 @@ class FakeClient:
         self.acted.append((job['name'], action))
         if self.task_error:
             raise VeeamTaskError(self.task_error, details={'task': {'id': 'task-1', 'success': False}})
-        return {'id': 'task-1', 'success': True}
+        return {'task': {'id': 'task-1', 'success': True}, 'session': None}
 
 
 def actions(client, action, **kwargs):
