@@ -21,27 +21,36 @@ options:
         The token is kept in memory only and is not revoked at exit, because VSPC can only revoke every
         token of the user at once, which would log out other sessions of the same account (such as
         parallel AWX jobs). It expires by itself.
+      - V(vbr) is the Veeam Backup & Replication REST API of the backup server itself
+        (C(https://HOST:9419/api/v1)), which every VBR 12 and 13 server has, with or without Enterprise Manager.
+        The module takes an OAuth2 token once, renews it with its refresh token when it expires, and logs it
+        out (C(POST /api/oauth2/logout)) before it exits, whether it succeeded or failed; that ends this run's
+        tokens only. Every request carries the REST API revision in C(x-api-version) (see O(api_version)).
+        Supported servers are VBR 12.3 (revision C(1.2-rev1)) and VBR 13.0, 13.0.1 and 13.1 (C(1.3-rev0) to
+        C(1.3-rev2)).
       - If not set, the value of the E(VEEAM_API) environment variable is used.
     type: str
-    choices: [em, vspc]
+    choices: [em, vspc, vbr]
     default: em
   server:
     description:
-      - Host name or address of the Enterprise Manager or Service Provider Console server, as V(host),
-        V(host:port) or V(https://host[:port]).
+      - Host name or address of the Enterprise Manager server, the Service Provider Console server or the
+        Veeam Backup & Replication server, as V(host), V(host:port) or V(https://host[:port]).
       - If not set, the value of the E(VEEAM_SERVER) environment variable is used.
     type: str
     required: true
   port:
     description:
       - TCP port of the API. A port given in O(server) wins over this option.
-      - Defaults to V(9398) for O(api=em) and V(1280) for O(api=vspc).
+      - Defaults to V(9398) for O(api=em), V(1280) for O(api=vspc) and V(9419) for O(api=vbr).
       - If not set, the value of the E(VEEAM_PORT) environment variable is used.
     type: int
   username:
     description:
       - User to log on as, for example V(CORP\\backup-operator). Requires O(password).
-      - Starting, stopping or changing jobs on Enterprise Manager needs the Portal Administrator role.
+      - Starting, stopping or changing jobs on Enterprise Manager needs the Portal Administrator role. On
+        O(api=vbr), a Veeam Backup Operator may start, stop and retry jobs; enabling and disabling them, and
+        reading the backup server's name and id, needs a Veeam Backup Administrator.
       - If not set, the value of the E(VEEAM_USERNAME) environment variable is used.
     type: str
   password:
@@ -74,13 +83,27 @@ options:
       - If not set, the value of the E(VEEAM_TIMEOUT) environment variable is used.
     type: int
     default: 30
+  api_version:
+    description:
+      - Only for O(api=vbr). The VBR REST API revision to use, sent in the C(x-api-version) header of every
+        request, for example V(1.3-rev1). The server must serve it.
+      - If not set, the newest revision this collection supports (C(1.3-rev2), C(1.3-rev1), C(1.3-rev0) or
+        C(1.2-rev1)) that the server serves. Finding it costs nothing on a VBR 13.1 server and one more
+        token request on older ones (the server answers a revision it does not serve with the list of those it
+        serves).
+      - Veeam Agent jobs and O(backupops.veeam.veeam_job_action#module:action=retry) need revision C(1.3-rev0)
+        (VBR 13.0) or later; with an older revision they fail before anything is changed.
+      - If not set, the value of the E(VEEAM_API_VERSION) environment variable is used.
+    type: str
 notes:
   - Either O(username) and O(password), or (for O(api=vspc)) O(api_key), must be given; a missing or
-    conflicting set fails before any request is sent.
+    conflicting set, O(api_key) with another API than V(vspc), or O(api_version) with another API than V(vbr),
+    fails before any request is sent.
   - Reads are retried after connection failures and HTTP 500, 502, 503, 504 and 520 answers, with a short
     backoff; an HTTP 429 answer is retried after the wait the server asks for. Requests that change a job
     (start, stop, retry, schedule changes) are never sent twice after a failure.
-  - An expired Enterprise Manager session or VSPC token is replaced by logging on again.
+  - An expired Enterprise Manager session or VSPC token is replaced by logging on again; an expired VBR token
+    is renewed with its refresh token, which works once.
   - No password, token, API key or session id is returned, logged or written to disk.
 requirements:
   - requests

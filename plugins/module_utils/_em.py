@@ -372,6 +372,9 @@ class EMClient:
         return select_sessions(sessions, states, results, format_time(since), limit)
 
     # -- single jobs: what veeam_job_action needs ----------------------------------------------------
+    def check_action(self, action, agent=False):
+        """Every action works on every job kind of this API: nothing to refuse up front."""
+
     @staticmethod
     def _job_path(job):
         if job['type'] == 'AgentBackup' or (job['uid'] or '').lower().startswith('urn:veeam:agentbackupjob:'):

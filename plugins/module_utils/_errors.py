@@ -68,6 +68,10 @@ class VeeamProtocolError(VeeamError):
     """The server answered something that is not the API (HTML, empty body, unparsable XML/JSON)."""
 
 
+class VeeamUnsupportedError(VeeamError):
+    """The server's version (or the API revision in use) lacks what the module was asked to do."""
+
+
 class VeeamCheckModeError(VeeamError):
     """A changing request was attempted in check mode (a bug in the module: the client refuses it)."""
 

@@ -34,8 +34,11 @@ from ansible_collections.backupops.veeam.plugins.module_utils._parse import (
     since_time,
 )
 
-DEFAULT_PORTS = {'em': 9398, 'vspc': 1280}
-BASE_PATHS = {'em': '/api', 'vspc': '/api/v3'}
+DEFAULT_PORTS = {'em': 9398, 'vspc': 1280, 'vbr': 9419}
+# the VBR REST API has its tokens under /api/oauth2 and everything else under /api/v1: the client writes whole paths
+BASE_PATHS = {'em': '/api', 'vspc': '/api/v3', 'vbr': ''}
+APIS = ('em', 'vspc', 'vbr')
+_API_VERSION = re.compile(r'^v?\d+\.\d+-rev\d+$')
 _HOST = re.compile(r'^[A-Za-z0-9._-]+$')
 _URN = re.compile(r'^urn:veeam:[A-Za-z]+:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$')
 
@@ -43,7 +46,7 @@ _URN = re.compile(r'^urn:veeam:[A-Za-z]+:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-
 def connection_argument_spec():
     """The connection options of INTERFACE.md section 1 (documented in the ``connection`` doc fragment)."""
     return dict(
-        api=dict(type='str', default='em', choices=['em', 'vspc'], fallback=(env_fallback, ['VEEAM_API'])),
+        api=dict(type='str', default='em', choices=list(APIS), fallback=(env_fallback, ['VEEAM_API'])),
         server=dict(type='str', required=True, fallback=(env_fallback, ['VEEAM_SERVER'])),
         port=dict(type='int', fallback=(env_fallback, ['VEEAM_PORT'])),
         username=dict(type='str', fallback=(env_fallback, ['VEEAM_USERNAME'])),
@@ -52,6 +55,7 @@ def connection_argument_spec():
         validate_certs=dict(type='bool', default=True, fallback=(env_fallback, ['VEEAM_VALIDATE_CERTS'])),
         ca_path=dict(type='path', fallback=(env_fallback, ['VEEAM_CA_PATH'])),
         timeout=dict(type='int', default=30, fallback=(env_fallback, ['VEEAM_TIMEOUT'])),
+        api_version=dict(type='str', fallback=(env_fallback, ['VEEAM_API_VERSION'])),
     )
 
 
@@ -64,7 +68,7 @@ def base_url(api, server, port=None):
         parts = urlsplit(text)
         if parts.scheme.lower() != 'https':
             raise VeeamOptionError('server: %r uses %s; the Veeam APIs are served over https only' % (server, parts.scheme))
-        if parts.path.rstrip('/') not in ('', '/api', '/api/v3'):
+        if parts.path.rstrip('/') not in ('', '/api', '/api/v3', '/api/v1'):
             raise VeeamOptionError('server: %r has a path; give https://host[:port] only' % server)
         host = parts.hostname or ''
         try:
@@ -101,8 +105,9 @@ def check_credentials(params):
     """Exactly one credential set for the chosen API, before anything is sent."""
     api = params['api']
     has_user, has_password, has_key = bool(params.get('username')), bool(params.get('password')), bool(params.get('api_key'))
-    if has_key and api == 'em':
-        raise VeeamOptionError('api_key is for api=vspc only; Enterprise Manager (api=em) needs username and password')
+    if has_key and api != 'vspc':
+        raise VeeamOptionError('api_key is for api=vspc only; %s (api=%s) needs username and password (check the '
+                               'VEEAM_API_KEY environment variable too)' % (API_NAMES[api], api))
     if has_key and (has_user or has_password):
         raise VeeamOptionError('give either api_key, or username and password, not both '
                                '(check the VEEAM_API_KEY, VEEAM_USERNAME and VEEAM_PASSWORD environment variables too)')
@@ -115,6 +120,23 @@ def check_credentials(params):
         raise VeeamOptionError('username is required with password')
     if not has_password:
         raise VeeamOptionError('password is required with username')
+
+
+API_NAMES = {'em': 'Enterprise Manager', 'vspc': 'the Service Provider Console', 'vbr': 'the VBR REST API'}
+
+
+def check_api_version(params):
+    """``api_version`` is for vbr only, and looks like ``1.3-rev1``; returns it without a ``v`` prefix (or None)."""
+    value = params.get('api_version')
+    if value is None:
+        return None
+    if params['api'] != 'vbr':
+        raise VeeamOptionError('api_version is for api=vbr only (the VBR REST API revision); %s (api=%s) has none '
+                               '(check the VEEAM_API_VERSION environment variable too)' % (API_NAMES[params['api']], params['api']))
+    text = value.strip()
+    if not _API_VERSION.match(text):
+        raise VeeamOptionError('api_version: %r is not a VBR REST API revision such as 1.3-rev1' % value)
+    return text.lstrip('vV')
 
 
 def check_job_id(value, option):
@@ -176,9 +198,10 @@ def check_not_empty(params, *options):
 
 
 def open_client(params, check_mode=False, register_secret=None, warn=None):
-    """The EM or VSPC client for the module's connection options (not yet logged on)."""
+    """The EM, VSPC or VBR client for the module's connection options (not yet logged on)."""
     # imported here so modules still load (and report the missing library) without requests/xmltodict
     from ansible_collections.backupops.veeam.plugins.module_utils._em import EMClient
+    from ansible_collections.backupops.veeam.plugins.module_utils._vbr import VBRClient
     from ansible_collections.backupops.veeam.plugins.module_utils._vspc import VSPCClient
 
     api = params['api']
@@ -186,6 +209,7 @@ def open_client(params, check_mode=False, register_secret=None, warn=None):
         raise VeeamOptionError('timeout: must be a positive number of seconds, got %s' % params['timeout'])
     url = base_url(api, params['server'], params.get('port'))
     check_credentials(params)
+    api_version = check_api_version(params)
     ca_path = params.get('ca_path')
     if ca_path and params['validate_certs'] and not os.path.isfile(ca_path):
         raise VeeamOptionError('ca_path: %s is not a readable file (it should hold the PEM certificates of the CAs to trust)'
@@ -194,6 +218,9 @@ def open_client(params, check_mode=False, register_secret=None, warn=None):
                           timeout=params['timeout'], check_mode=check_mode)
     if api == 'em':
         return EMClient(transport, params['username'], params['password'], register_secret=register_secret, warn=warn)
+    if api == 'vbr':
+        return VBRClient(transport, params['username'], params['password'], api_version=api_version,
+                         register_secret=register_secret, warn=warn)
     return VSPCClient(transport, username=params.get('username'), password=params.get('password'),
                       api_key=params.get('api_key'), register_secret=register_secret, warn=warn)
 

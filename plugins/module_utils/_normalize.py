@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, backupops.veeam contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The normalized job and session dicts (INTERFACE.md section 2), built from either API.
+"""The normalized job and session dicts (INTERFACE.md section 2), built from any of the three APIs.
 
 Internal to this collection, may change without notice.
 """
@@ -152,6 +152,82 @@ def vspc_session(item, include_raw=False):
         # while a run is under way, lastEndTime still tells when the previous run ended
         'end_time': None if running else utc_time(base.get('lastEndTime')),
         'failure_message': to_text(base.get('failureMessage')) or None,
+        'is_retry': None,
+    }
+    if include_raw:
+        session['raw'] = item
+    return session
+
+
+# VBR job statuses (EJobStatus; 1.2 writes them in lower case) that mean a run is under way
+VBR_RUNNING_STATUSES = frozenset(('running', 'starting', 'stopping'))
+
+
+def vbr_agent_platform(job_type):
+    """``Windows`` or ``Linux`` for a VBR agent job type word, else None."""
+    word = job_type or ''
+    if 'Agent' not in word:
+        return None
+    for platform in ('Windows', 'Linux'):
+        if word.startswith(platform):
+            return platform
+    return None
+
+
+def vbr_job(state, model=None, server=None, include_raw=False):
+    """A job dict from a VBR ``JobStateModel`` (``/jobs/states``) and its ``JobModel`` (``/jobs``).
+
+    ``server`` is ``/serverInfo`` (the backup server itself), or None when the account may not read it.
+    """
+    model = model or {}
+    status = (to_text(state.get('status')) or '').lower()
+    running = None if not status else status in VBR_RUNNING_STATUSES
+    last_result = to_text(state.get('lastResult'))
+    schedule = model.get('schedule')
+    job_type = to_text(state.get('type') or model.get('type'))
+    is_disabled = to_bool(model.get('isDisabled'))
+    job = {
+        'id': to_text(state.get('id') or model.get('id')),
+        'uid': to_text(state.get('id') or model.get('id')),
+        'name': to_text(state.get('name') or model.get('name')),
+        'type': job_type,
+        'platform': vbr_agent_platform(job_type),
+        'description': to_text(state.get('description') if state.get('description') is not None
+                               else model.get('description')),
+        'backup_server_id': to_text((server or {}).get('vbrId')),
+        'backup_server_name': to_text((server or {}).get('name')),
+        'schedule_configured': to_bool(schedule.get('runAutomatically')) if isinstance(schedule, dict) else None,
+        'schedule_enabled': None if is_disabled is None else not is_disabled,
+        'next_run': utc_time(state.get('nextRun')),
+        'last_run': utc_time(state.get('lastRun')),
+        # while a run goes on, lastResult still tells how the one before it ended (null then, as on em and vspc)
+        'last_result': last_result if last_result in RESULTS and not running else None,
+        'running': running,
+    }
+    if include_raw:
+        job['raw'] = {'state': state, 'job': model or None}
+    return job
+
+
+def vbr_session(item, job=None, include_raw=False):
+    """A session dict from a VBR ``SessionModel``; ``job`` (a job dict) gives the job's name and type."""
+    state = to_text(item.get('state'))
+    outcome = item.get('result') if isinstance(item.get('result'), dict) else {}
+    result = to_text(outcome.get('result'))
+    running = None if state is None else state != 'Stopped'
+    session = {
+        'id': to_text(item.get('id')),
+        'name': to_text(item.get('name')),
+        'job_id': to_text(item.get('jobId')),
+        'job_name': (job or {}).get('name') or to_text(item.get('name')),
+        'job_type': (job or {}).get('type'),
+        'state': state,
+        'result': result or ('None' if running else None),
+        'running': running,
+        'progress': to_int(item.get('progressPercent')),
+        'creation_time': utc_time(item.get('creationTime')),
+        'end_time': None if running else utc_time(item.get('endTime')),
+        'failure_message': (to_text(outcome.get('message')) or None) if result in ('Warning', 'Failed') else None,
         'is_retry': None,
     }
     if include_raw:

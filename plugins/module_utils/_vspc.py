@@ -285,6 +285,9 @@ class VSPCClient:
         return select_sessions(sessions, states, results, format_time(since), limit)
 
     # -- single jobs: what veeam_job_action needs ----------------------------------------------------
+    def check_action(self, action, agent=False):
+        """Every action works on every job kind of this API: nothing to refuse up front."""
+
     def _item(self, job):
         agent = job['type'] in AGENT_JOB_TYPES
         found = self._job_by_id(job['id'], agent)

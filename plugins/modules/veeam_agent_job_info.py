@@ -13,13 +13,18 @@ short_description: List Veeam Agent backup jobs managed by backup servers
 version_added: 1.0.0
 description:
   - Looks up the Veeam Agent for Linux and for Microsoft Windows backup jobs configured on the backup servers that
-    Veeam Backup Enterprise Manager (O(api=em)) or Veeam Service Provider Console (O(api=vspc)) manages.
-  - Returns the same keys on both APIs (see RV(jobs)). Filters combine with AND. No match returns an empty list.
+    Veeam Backup Enterprise Manager (O(api=em)) or Veeam Service Provider Console (O(api=vspc)) manages, or that one
+    Veeam Backup & Replication server has (O(api=vbr)).
+  - Returns the same keys on every API (see RV(jobs)). Filters combine with AND. No match returns an empty list.
   - "Requests: O(api=em) reads C(/query?type=AgentBackupJob&format=Entities), 500 jobs a page, filters applied by
     the server; listing N jobs costs ceil(N / 500) requests plus the logon and the logoff."
   - "O(api=vspc) reads C(/infrastructure/backupServers/jobs/agentJobs) (or C(/infrastructure/backupServers/{uid}/jobs/agentJobs)
     when O(backup_server) is given) with C(expand=BackupServerJob), so names, states and schedules come in the same
     pages of 500; plus one request for the backup server names and one for the token."
+  - "O(api=vbr) reads C(/api/v1/jobs/states) and C(/api/v1/jobs) (500 a page, at the same time) and keeps the agent
+    job types: C(WindowsAgentBackup), C(LinuxAgentBackup), and from revision C(1.3-rev1) the C(*Policy) types;
+    RV(jobs[].platform) is C(Windows) or C(Linux). The VBR REST API has agent jobs from revision C(1.3-rev0)
+    (VBR 13.0): on a VBR 12.3 server (or with O(api_version=1.2-rev1)) the module fails, naming the revision it needs."
 author:
   - backupops.veeam contributors (@backupops)
 options:
@@ -35,6 +40,7 @@ options:
   backup_server:
     description:
       - Only agent jobs of this backup server, given by id (GUID) or by name. A name no server has returns an empty list.
+      - On O(api=vbr), the server itself (see M(backupops.veeam.veeam_job_info)).
     type: str
   include_last_session:
     description:
@@ -42,7 +48,7 @@ options:
         session. Up to 20 jobs this costs one more request; with more jobs the agent sessions are read newest first,
         500 a page, until every job's latest session was seen (at most the 30 days of sessions Enterprise Manager
         keeps). Never one request per job.
-      - On O(api=vspc) these keys are always filled, and this option costs nothing.
+      - On O(api=vspc) and O(api=vbr) these keys are always filled, and this option costs nothing.
     type: bool
     default: false
   include_raw:
@@ -110,7 +116,7 @@ jobs:
       type: str
       sample: 0b5f1c7e-8d3a-4c2b-9e1f-6a7b8c9d0e1f
     uid:
-      description: The server's unique id of the job (C(urn:veeam:AgentBackupJob:...) on O(api=em)).
+      description: The server's unique id of the job (C(urn:veeam:AgentBackupJob:...) on O(api=em), the GUID elsewhere).
       type: str
       sample: urn:veeam:AgentBackupJob:0b5f1c7e-8d3a-4c2b-9e1f-6a7b8c9d0e1f
     name:
@@ -118,11 +124,13 @@ jobs:
       type: str
       sample: Linux DB Servers
     type:
-      description: Job type in the server's words, C(AgentBackup) on O(api=em), C(AgentBackupJob) on O(api=vspc).
+      description: Job type in the server's words, C(AgentBackup) on O(api=em), C(AgentBackupJob) on O(api=vspc),
+        C(WindowsAgentBackup), C(LinuxAgentBackup) or a C(*Policy) type on O(api=vbr).
       type: str
       sample: AgentBackup
     platform:
-      description: C(AgentForLinux) or C(AgentForWindows) on O(api=em); the OS type (C(Linux), C(Windows), C(Mac)) on O(api=vspc).
+      description: C(AgentForLinux) or C(AgentForWindows) on O(api=em); the OS type (C(Linux), C(Windows), C(Mac)) on O(api=vspc);
+        C(Windows) or C(Linux), from the job type, on O(api=vbr).
       type: str
       sample: AgentForLinux
     description:

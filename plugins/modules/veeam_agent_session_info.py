@@ -13,8 +13,8 @@ short_description: List Veeam Agent backup sessions, newest first
 version_added: 1.0.0
 description:
   - Answers "which agent backups failed, and which are still running" from Veeam Backup Enterprise Manager
-    (O(api=em)) or Veeam Service Provider Console (O(api=vspc)).
-  - Returns the same keys on both APIs (see RV(sessions)), newest first. Filters combine with AND; no match returns
+    (O(api=em)), Veeam Service Provider Console (O(api=vspc)) or a Veeam Backup & Replication server (O(api=vbr)).
+  - Returns the same keys on every API (see RV(sessions)), newest first. Filters combine with AND; no match returns
     an empty list.
   - "O(api=em): the sessions come from C(/query?type=BackupJobSession) with C(JobType==AgentBackup), newest first
     (C(sortDesc=CreationTime)), and every filter is applied by the server, so N sessions cost ceil(N / 500) requests
@@ -22,6 +22,11 @@ description:
     sessions of the last 30 days only."
   - "O(api=vspc): VSPC lists no sessions, only each job's latest run. The module returns one session per matching
     agent job, built from that run (RV(sessions[].id), RV(sessions[].name) and RV(sessions[].progress) are null)."
+  - "O(api=vbr): one read of the agent jobs (C(/api/v1/jobs/states), for their names and types), then
+    C(/api/v1/sessions) newest first (C(orderColumn=CreationTime&orderAsc=false)) with the server's C(jobIdFilter),
+    C(stateFilter) (one state), C(resultFilter) and C(createdAfterFilter), and C(typeFilter=AgentBackup,AgentPolicy)
+    when no single job is asked for; one request a page, no page after O(limit) sessions are in. Needs revision
+    C(1.3-rev0) (VBR 13.0) or later; on VBR 12.3 the module fails, naming the revision it needs."
 author:
   - backupops.veeam contributors (@backupops)
 options:
@@ -125,7 +130,7 @@ sessions:
       type: str
       sample: 21d5e924-6c1f-4a4b-9d0e-1f2a3b4c5d6e
     name:
-      description: Session name, C(<job>@<start time>); null on O(api=vspc).
+      description: Session name, C(<job>@<start time>) on O(api=em), the job's name on O(api=vbr); null on O(api=vspc).
       type: str
       sample: Linux DB Servers@2026-11-22 20:00:12
     job_id:
@@ -169,7 +174,7 @@ sessions:
       type: str
       sample: "Error: Unable to connect to Veeam Agent on the computer: the RPC server is unavailable"
     is_retry:
-      description: Whether the session was a retry; null on O(api=vspc).
+      description: Whether the session was a retry; null on O(api=vspc) and O(api=vbr).
       type: bool
       sample: false
     raw:

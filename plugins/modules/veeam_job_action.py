@@ -13,8 +13,8 @@ short_description: Start, stop or retry Veeam jobs, or switch their schedule on 
 version_added: 1.0.0
 description:
   - Acts on one job (O(id) or O(name)) or on many at once (O(jobs)), through Veeam Backup Enterprise Manager
-    (O(api=em)) or Veeam Service Provider Console (O(api=vspc)); backup, replication and backup copy jobs, or
-    Veeam Agent jobs with O(agent=true).
+    (O(api=em)), Veeam Service Provider Console (O(api=vspc)) or a Veeam Backup & Replication server's own REST API
+    (O(api=vbr)); backup, replication and backup copy jobs, or Veeam Agent jobs with O(agent=true).
   - Idempotent. The module reads the job's state first and sends a change only when the state differs;
     C(changed) is true only where a request that changes the server was sent.
   - Every target is looked up before anything changes. A name or id that matches no job, a name that matches
@@ -32,6 +32,10 @@ description:
     module looks for the job's newest session that was not there before, allowing for Enterprise Manager's
     collection delay (up to 120 seconds without O(wait)). VSPC answers 200 or an asynchronous action (followed);
     the run is the job's latest run, whose status the module watches.
+  - On O(api=vbr), C(POST /api/v1/jobs/{id}/start), C(/stop) and C(/retry) answer with the session they act on,
+    which the module follows through C(/api/v1/sessions/{id}); C(/enable) and C(/disable) set the state explicitly,
+    and are still sent only when it differs. O(action=retry) and O(agent=true) need REST API revision C(1.3-rev0)
+    (VBR 13.0) or later; on VBR 12.3 they fail before anything is changed, naming the revision needed.
   - A request that changes a job is never sent twice, whatever the network does; only reads are retried.
 author:
   - backupops.veeam contributors (@backupops)
@@ -101,6 +105,8 @@ extends_documentation_fragment:
 notes:
   - Starting, stopping and changing jobs on Enterprise Manager needs the Portal Administrator role; other roles are
     answered HTTP 403, which the module reports with the server's message.
+  - On O(api=vbr) a Veeam Backup Operator may start, stop and retry jobs; enable and disable need a Veeam Backup
+    Administrator.
 seealso:
   - module: backupops.veeam.veeam_job_info
   - module: backupops.veeam.veeam_agent_job_info
@@ -175,7 +181,7 @@ session:
            "running": false, "creation_time": "2026-11-23T10:00:02Z", "end_time": "2026-11-23T10:41:17Z"}
 task:
   description: The Enterprise Manager task that carried the action (C(id), C(state), C(operation), C(success),
-    C(message)); null on O(api=vspc) and when nothing was sent.
+    C(message)); null on O(api=vspc) and O(api=vbr), and when nothing was sent.
   returned: with O(id) or O(name)
   type: dict
   sample: {"id": "task-12", "state": "Finished", "operation": "StartJob", "success": true,
@@ -230,6 +236,7 @@ def main():
     module = veeam.module
 
     def work(client):
+        client.check_action(params['action'], agent=params['agent'])
         targets = params['jobs'] or [params['id'] or params['name']]
         jobs = resolve_targets(client, targets, agent=params['agent'], backup_server=params['backup_server'])
         actions = JobActions(client, params['action'], wait=params['wait'], wait_timeout=params['wait_timeout'],

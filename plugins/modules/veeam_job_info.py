@@ -13,12 +13,22 @@ short_description: List Veeam backup, replication and backup copy jobs
 version_added: 1.0.0
 description:
   - Looks up the backup, replication and backup copy jobs that Veeam Backup Enterprise Manager (O(api=em))
-    or Veeam Service Provider Console (O(api=vspc)) knows, on every backup server they manage.
-  - Returns the same keys on both APIs (see RV(jobs)). Filters combine with AND. No match returns an empty list.
+    or Veeam Service Provider Console (O(api=vspc)) knows, on every backup server they manage, or that one
+    Veeam Backup & Replication server has (O(api=vbr)).
+  - Returns the same keys on every API (see RV(jobs)). Filters combine with AND. No match returns an empty list.
   - On O(api=em) the jobs come from the query service (C(/query?type=Job&format=Entities)), with the filters
     applied by the server and 500 jobs a page, never one request per job.
   - On O(api=vspc) the jobs come from C(/infrastructure/backupServers/jobs) (or the per-server path), 500 a
     page. Veeam Agent jobs are left out; list them with M(backupops.veeam.veeam_agent_job_info).
+  - On O(api=vbr) the jobs come from C(/api/v1/jobs/states) (state, last and next run) and C(/api/v1/jobs)
+    (schedule), read at the same time, 500 jobs a page, with the server's C(idFilter), C(nameFilter) and
+    C(typeFilter) where they apply, plus one read of C(/api/v1/serverInfo) for the backup server's id and name.
+    Looking one job up by name costs these three requests besides the token and the logout; listing N jobs costs
+    2 x ceil(N / 500) + 1. C(nameFilter) is a pattern (C(*) is a wildcard), so names are compared exactly
+    afterwards, and a name holding C(*) still finds only itself. Veeam Agent jobs are left out.
+  - On O(api=vbr) with REST API revision C(1.2-rev1) (VBR 12.3), the server shows VMware backup jobs (type
+    C(Backup)) and replicas only; from C(1.3-rev0) (VBR 13.0) it shows every job, and VMware backup jobs are
+    C(VSphereBackup).
 author:
   - backupops.veeam contributors (@backupops)
 options:
@@ -34,11 +44,17 @@ options:
     description:
       - Only jobs of this backup server, given by id (GUID) or by name as the API shows it.
       - A name no server has returns an empty list.
+      - On O(api=vbr) the API is the backup server itself; its id is the C(vbrId) of C(/api/v1/serverInfo), and
+        any other value matches nothing. Only a Veeam Backup Administrator may read C(/api/v1/serverInfo); for
+        other accounts, giving this option fails before anything is listed.
     type: str
   type:
     description:
       - Only jobs whose type is one of these, in the server's own words, for example V(Backup), V(Replica),
-        V(BackupCopy) on O(api=em), or V(BackupVm), V(ReplicationVM), V(BackupCopy) on O(api=vspc).
+        V(BackupCopy) on O(api=em), or V(BackupVm), V(ReplicationVM), V(BackupCopy) on O(api=vspc), or
+        V(VSphereBackup), V(HyperVBackup), V(VSphereReplica), V(BackupCopy) on O(api=vbr).
+      - On O(api=vbr), V(Backup) and V(VSphereBackup) mean the same (revision C(1.2-rev1) says V(Backup), 1.3 says
+        V(VSphereBackup)); RV(jobs[].type) is the server's word.
     type: list
     elements: str
   include_last_session:
@@ -47,7 +63,7 @@ options:
         newest session. This costs one more query when up to 20 jobs match (all their sessions in one
         filtered request); with more jobs, the sessions are read newest first, 500 a page, until every job's
         latest session was seen (at most the 30 days of sessions Enterprise Manager keeps). Never one request per job.
-      - On O(api=vspc) these keys are always filled, and this option costs nothing.
+      - On O(api=vspc) and O(api=vbr) these keys are always filled, and this option costs nothing.
     type: bool
     default: false
   include_raw:
@@ -126,7 +142,8 @@ jobs:
       type: str
       sample: 2e6c1a3f-7b1d-4f9a-9b52-0c1d2e3f4a5b
     uid:
-      description: The server's unique id of the job (an C(urn:veeam:Job:...) UID on O(api=em)).
+      description: The server's unique id of the job (an C(urn:veeam:Job:...) UID on O(api=em), the GUID on
+        O(api=vspc) and O(api=vbr)).
       type: str
       sample: urn:veeam:Job:2e6c1a3f-7b1d-4f9a-9b52-0c1d2e3f4a5b
     name:
@@ -138,7 +155,8 @@ jobs:
       type: str
       sample: Backup
     platform:
-      description: Platform of the job (C(VMware), C(HyperV), C(vCloud) on O(api=em)); null on O(api=vspc).
+      description: Platform of the job (C(VMware), C(HyperV), C(vCloud) on O(api=em)); null on O(api=vspc) and
+        O(api=vbr), where the type says it.
       type: str
       sample: VMware
     description:
@@ -170,7 +188,8 @@ jobs:
       type: str
       sample: "2026-11-22T22:00:04Z"
     last_result:
-      description: Result of the latest run (C(Success), C(Warning), C(Failed)); null while it runs or when unknown.
+      description: Result of the latest run (C(Success), C(Warning), C(Failed)); null while a run goes on or when
+        unknown.
       type: str
       sample: Success
     running:
@@ -178,7 +197,8 @@ jobs:
       type: bool
       sample: false
     raw:
-      description: The server's representation of the job (XML through xmltodict, or JSON). Only with O(include_raw).
+      description: The server's representation of the job (XML through xmltodict, or JSON); on O(api=vbr) a dict
+        with C(state) (the C(/jobs/states) item) and C(job) (the C(/jobs) model). Only with O(include_raw).
       type: dict
       returned: when O(include_raw=true)
       sample: {}

@@ -11,6 +11,7 @@ import pytest
 from ansible_collections.backupops.veeam.plugins.module_utils._errors import VeeamOptionError
 from ansible_collections.backupops.veeam.plugins.module_utils._module import (
     base_url,
+    check_api_version,
     check_credentials,
     check_job_id,
     check_not_empty,
@@ -29,6 +30,8 @@ from ansible_collections.backupops.veeam.plugins.module_utils._module import (
     ('em', '[::1]:9400', None, 'https://[::1]:9400/api'),
     ('em', '::1', None, 'https://[::1]:9398/api'),
     ('em', '  em.corp.example  ', None, 'https://em.corp.example:9398/api'),
+    ('vbr', 'vbr.corp.example', None, 'https://vbr.corp.example:9419'),
+    ('vbr', 'https://vbr.corp.example/api/v1', 443, 'https://vbr.corp.example:443'),
 ])
 def test_base_url(api, server, port, expected):
     assert base_url(api, server, port) == expected
@@ -72,6 +75,8 @@ def test_valid_credentials(given):
     (params(username='admin'), ['password is required']),
     (params(password='x'), ['username is required']),
     (params(api_key='key'), ['api_key', 'api=vspc only']),
+    (params(api='vbr', api_key='key'), ['api_key', 'api=vspc only', 'VBR REST API (api=vbr) needs username']),
+    (params(api='vbr'), ['missing credentials', 'username', 'password']),
     (params(api='vspc', api_key='key', username='admin', password='x'), ['either api_key', 'not both']),
 ])
 def test_bad_credentials_name_the_options(given, words):
@@ -101,3 +106,26 @@ def test_empty_strings_are_refused_naming_the_option():
     with pytest.raises(VeeamOptionError) as caught:
         check_not_empty({'name': None, 'type': ['Backup', '']}, 'name', 'type')
     assert caught.value.message.startswith('type: ')
+
+
+@pytest.mark.parametrize('given, expected', [
+    (params(api='vbr', api_version='1.3-rev1'), '1.3-rev1'),
+    (params(api='vbr', api_version=' v1.2-rev1 '), '1.2-rev1'),
+    (params(api='vbr', api_version=None), None),
+    (params(api='em', api_version=None), None),
+])
+def test_api_version_accepted(given, expected):
+    assert check_api_version(given) == expected
+
+
+@pytest.mark.parametrize('given, words', [
+    (params(api='em', api_version='1.3-rev1'), ['api_version is for api=vbr only', 'Enterprise Manager', 'VEEAM_API_VERSION']),
+    (params(api='vspc', api_version='1.3-rev1'), ['api_version is for api=vbr only', 'api=vspc']),
+    (params(api='vbr', api_version='13.1'), ['api_version: ', 'such as 1.3-rev1']),
+    (params(api='vbr', api_version='1.3-rev1; x'), ['api_version: ']),
+])
+def test_bad_api_version_names_the_option(given, words):
+    with pytest.raises(VeeamOptionError) as caught:
+        check_api_version(given)
+    for word in words:
+        assert word in caught.value.message

@@ -1,0 +1,515 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, backupops.veeam contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Client of the Veeam Backup & Replication REST API (``https://HOST:9419/api/v1``, tokens at ``/api/oauth2``).
+
+Internal to this collection, may change without notice.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import re
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from ansible_collections.backupops.veeam.plugins.module_utils._errors import (
+    VeeamAuthError,
+    VeeamError,
+    VeeamNotFoundError,
+    VeeamOptionError,
+    VeeamProtocolError,
+    VeeamUnsupportedError,
+    http_error,
+)
+from ansible_collections.backupops.veeam.plugins.module_utils._normalize import (
+    RESULTS,
+    select_sessions,
+    vbr_job,
+    vbr_session,
+)
+from ansible_collections.backupops.veeam.plugins.module_utils._parse import format_time, guid_of, is_guid, parse_body
+
+VERSION_HEADER = 'x-api-version'
+PAGE_LIMIT = 500
+# pages after the first (which tells the total) are fetched by this many threads at once
+PAGE_WORKERS = 4
+# "Unsupported RESTAPI version. The following versions are supported: v1.0-rev1, v1.0-rev2, ..."
+_REVISION = re.compile(r'\bv?(\d+)\.(\d+)-rev(\d+)\b', re.IGNORECASE)
+
+
+class Revision:
+    """One revision of the VBR REST API (``1.3-rev1``): what it has, in one place.
+
+    The collection supports the revisions whose OpenAPI documents it was built and tested against:
+    1.2-rev1 (VBR 12.3) and the 1.3 revisions of VBR 13.x.
+    """
+
+    VBR_VERSIONS = {(1, 2, 1): '12.3', (1, 3, 0): '13.0', (1, 3, 1): '13.0.1', (1, 3, 2): '13.1'}
+
+    # EJobType of each document: a word the revision lacks is never sent as a filter (the server refuses it)
+    _JOB_TYPES_12 = frozenset(('Backup', 'VSphereReplica', 'CloudDirectorBackup', 'EntraIDTenantBackup',
+                               'EntraIDAuditLogBackup', 'FileBackupCopy'))
+    _JOB_TYPES_13 = frozenset(('Unknown', 'VSphereBackup', 'HyperVBackup', 'VSphereReplica', 'CloudDirectorBackup',
+                               'EntraIDTenantBackup', 'EntraIDAuditLogBackup', 'FileBackupCopy', 'LegacyBackupCopy',
+                               'BackupCopy', 'WindowsAgentBackup', 'LinuxAgentBackup', 'FileBackup',
+                               'ObjectStorageBackup', 'EntraIDTenantBackupCopy', 'SureBackupContentScan',
+                               'CloudBackupAzure', 'CloudBackupAWS', 'CloudBackupGoogle'))
+    _POLICY_TYPES = frozenset(('WindowsAgentBackupWorkstationPolicy', 'LinuxAgentBackupWorkstationPolicy',
+                               'WindowsAgentBackupServerPolicy', 'LinuxAgentBackupServerPolicy'))
+    _JOB_TYPES_13_REV2 = frozenset(('NutanixAHVBackupJob', 'ProxmoxBackupJob', 'IrisBackup',
+                                    'WindowsAgentBackupFailoverCluster'))
+    # 1.3 renamed the VMware backup job type
+    _RENAMED = {'Backup': 'VSphereBackup'}
+
+    def __init__(self, text):
+        match = _REVISION.fullmatch((text or '').strip())
+        if not match:
+            raise ValueError('%r is not a VBR REST API revision such as 1.3-rev1' % text)
+        self.key = tuple(int(part) for part in match.groups())
+
+    def __str__(self):
+        return '%d.%d-rev%d' % self.key
+
+    def __eq__(self, other):
+        return isinstance(other, Revision) and self.key == other.key
+
+    def __hash__(self):
+        return hash(self.key)
+
+    @property
+    def vbr_version(self):
+        return self.VBR_VERSIONS.get(self.key)
+
+    def describe(self):
+        """``1.2-rev1 (VBR 12.3)``"""
+        return '%s (VBR %s)' % (self, self.vbr_version) if self.vbr_version else str(self)
+
+    @property
+    def has_agent_jobs(self):
+        return self.key >= (1, 3, 0)
+
+    def job_types(self):
+        if self.key < (1, 3, 0):
+            return self._JOB_TYPES_12
+        types = self._JOB_TYPES_13
+        if self.key >= (1, 3, 1):
+            types = types | self._POLICY_TYPES
+        if self.key >= (1, 3, 2):
+            types = types | self._JOB_TYPES_13_REV2
+        return types
+
+    def job_type_word(self, word):
+        """The revision's word for a job type given in either revision's words (``Backup`` <-> ``VSphereBackup``)."""
+        if self.key < (1, 3, 0):
+            for old, new in self._RENAMED.items():
+                if word == new:
+                    return old
+            return word
+        return self._RENAMED.get(word, word)
+
+    def require(self, feature, since):
+        """Raise VeeamUnsupportedError unless this revision is ``since`` (a Revision) or later."""
+        if self.key < since.key:
+            raise VeeamUnsupportedError(
+                '%s needs VBR REST API revision %s or later (VBR %s and later); this server is used with revision %s'
+                % (feature, since, since.vbr_version, self.describe()))
+
+
+# newest first: without api_version, the first of these that the server serves is used
+SUPPORTED_REVISIONS = tuple(Revision('%d.%d-rev%d' % key) for key in sorted(Revision.VBR_VERSIONS, reverse=True))
+AGENT_JOBS_SINCE = Revision('1.3-rev0')
+RETRY_SINCE = Revision('1.3-rev0')
+
+
+def is_agent_type(job_type):
+    """VBR agent job types: WindowsAgentBackup, LinuxAgentBackup, the *Policy types, WindowsAgentBackupFailoverCluster."""
+    return 'AgentBackup' in (job_type or '')
+
+
+def served_revisions(message):
+    """The revisions listed in a refusal of an unserved ``x-api-version`` (``v1.0-rev1, v1.0-rev2, ...``)."""
+    return [Revision('%s.%s-rev%s' % match.groups()) for match in _REVISION.finditer(message or '')]
+
+
+def error_text(body, fallback):
+    """The ``message`` of a VBR Error model (``{"errorCode", "message", "resourceId"}``), else ``fallback``."""
+    if isinstance(body, dict) and body.get('message'):
+        return str(body['message'])
+    return fallback
+
+
+class VBRClient:
+    """One VBR REST API logon: an OAuth2 token taken on entry (finding the revision to use), renewed with
+    the refresh token, and logged out on exit, whether the module succeeded or failed."""
+
+    api = 'vbr'
+
+    def __init__(self, transport, username, password, api_version=None, register_secret=None, warn=None,
+                 clock=time.monotonic):
+        self.transport = transport
+        self._username = username
+        self._password = password
+        self._pinned = Revision(api_version) if api_version else None
+        self.revision = None
+        self._register_secret = register_secret or (lambda value: None)
+        self._warn = warn or (lambda message: None)
+        self._clock = clock
+        self._access_token = None
+        self._refresh_token = None
+        self._expires_at = None
+        self._token_lock = threading.Lock()
+        self._server = None
+        self._server_read = False
+        self._server_lock = threading.Lock()
+
+    def __enter__(self):
+        self._log_on()
+        return self
+
+    def __exit__(self, *exc_info):
+        try:
+            self._log_out()
+        finally:
+            self._access_token = self._refresh_token = None
+            self.transport.close()
+        return False
+
+    # -- tokens --------------------------------------------------------------------------------
+    def _log_on(self):
+        """Take a token with the password. Without ``api_version``, ask with the newest revision the
+        collection supports; a server that does not serve it answers 400 with the list of revisions it
+        serves, and the token request is sent again once with the newest supported one among them."""
+        revision = self._pinned or SUPPORTED_REVISIONS[0]
+        password_grant = {'grant_type': 'password', 'username': self._username, 'password': self._password}
+        response = self._token_request(revision, password_grant)
+        served = self._unserved(response)
+        if served is not None:
+            revision = self._choose(served)
+            response = self._token_request(revision, password_grant)
+            if self._unserved(response) is not None:
+                raise VeeamProtocolError('the server refused REST API revision %s, which it listed as served' % revision)
+        self.revision = revision
+        self.transport.session.headers[VERSION_HEADER] = str(revision)
+        self._accept_token(response, 'logon of user %r' % self._username)
+
+    def _token_request(self, revision, form):
+        return self.transport.send('POST', '/api/oauth2/token', data=form, idempotent=True, auth_request=True,
+                                   headers={VERSION_HEADER: str(revision), 'Accept': 'application/json'})
+
+    def _unserved(self, response):
+        """The revisions the server serves, when it refused the one asked for; else None."""
+        if response.status_code != 400:
+            return None
+        body = self._json_or_none(response)
+        message = error_text(body, '')
+        revisions = served_revisions(message)
+        if revisions and ((body or {}).get('errorCode') == 'NotImplemented' or 'version' in message.lower()):
+            return revisions
+        return None
+
+    def _choose(self, served):
+        if self._pinned is not None:
+            raise VeeamOptionError('api_version: the server does not serve VBR REST API revision %s; it serves %s'
+                                   % (self._pinned, ', '.join(str(revision) for revision in served)))
+        for revision in SUPPORTED_REVISIONS:
+            if revision in served:
+                return revision
+        raise VeeamUnsupportedError(
+            'the server serves VBR REST API revisions %s; this collection needs %s or later (VBR %s and later). '
+            'Upgrade the server, or set api_version to one of its revisions at your own risk'
+            % (', '.join(str(revision) for revision in served), SUPPORTED_REVISIONS[-1],
+               SUPPORTED_REVISIONS[-1].vbr_version))
+
+    def _refresh(self):
+        """Renew the pair with the refresh token (it works once); without one, or when it is refused, log on again."""
+        if self._refresh_token:
+            token, self._refresh_token = self._refresh_token, None  # spent, whatever the answer
+            response = self._token_request(self.revision, {'grant_type': 'refresh_token', 'refresh_token': token})
+            if response.status_code == 200:
+                self._accept_token(response, 'token refresh')
+                return
+        response = self._token_request(self.revision, {'grant_type': 'password', 'username': self._username,
+                                                       'password': self._password})
+        self._accept_token(response, 'logon of user %r' % self._username)
+
+    def _accept_token(self, response, what):
+        body = self._json_or_none(response)
+        if response.status_code != 200:
+            message = error_text(body, 'HTTP %s' % response.status_code)
+            if response.status_code in (400, 401, 403):
+                raise VeeamAuthError('the VBR REST API refused the %s: %s' % (what, message),
+                                     status=response.status_code, server_message=message)
+            raise http_error('the VBR REST API %s' % what, response.status_code, message)
+        token = body.get('access_token') if isinstance(body, dict) else None
+        if not token:
+            if body is None and not response.text.strip():
+                raise VeeamProtocolError('the token request was answered with HTTP %s and an empty body, not by the VBR '
+                                         'REST API (is the server address and port right?)' % response.status_code)
+            raise VeeamProtocolError('the VBR REST API answered the token request without an access token')
+        self._register_secret(token)
+        self._access_token = token
+        self._refresh_token = body.get('refresh_token')
+        self._register_secret(self._refresh_token)
+        try:
+            lifetime = float(body.get('expires_in') or 900)
+        except (TypeError, ValueError):
+            lifetime = 900.0
+        # renew a little early, so a token never expires between the check and the request
+        self._expires_at = self._clock() + max(lifetime - min(60.0, lifetime / 4), 1.0)
+
+    def _authorization(self):
+        with self._token_lock:  # parallel workers share the pair: one of them renews it, once
+            if self._access_token is None or self._clock() >= self._expires_at:
+                self._refresh()
+            return 'Bearer ' + self._access_token
+
+    def _log_out(self):
+        """Invalidate this run's token pair. Never raises: a failed logout is a warning."""
+        if self._access_token is None and self._refresh_token is None:
+            return
+        try:
+            for attempt in (1, 2):
+                response = self.transport.send('POST', '/api/oauth2/logout', auth_request=True, idempotent=True,
+                                               headers={'Authorization': self._authorization(),
+                                                        'Accept': 'application/json'})
+                if response.status_code == 401 and attempt == 1:
+                    with self._token_lock:
+                        self._access_token = None  # expired after all: renew it, then log out
+                    continue
+                if response.status_code >= 300:
+                    self._warn('the VBR REST API did not log the token out (HTTP %s); it expires by itself'
+                               % response.status_code)
+                return
+        except VeeamError as exc:
+            self._warn('could not log out from the VBR REST API: %s' % exc.message)
+
+    # -- requests ------------------------------------------------------------------------------
+    @staticmethod
+    def _json_or_none(response):
+        try:
+            return parse_body(response.headers.get('Content-Type') or 'application/json', response.text,
+                              response.status_code)[1]
+        except VeeamProtocolError:
+            return None
+
+    def send(self, method, path, params=None, json_body=None, idempotent=None):
+        for attempt in (1, 2):
+            authorization = self._authorization()
+            response = self.transport.send(method, path, params=params, json_body=json_body, idempotent=idempotent,
+                                           headers={'Authorization': authorization, 'Accept': 'application/json'})
+            if response.status_code == 401 and attempt == 1:
+                # the token expired or was revoked: nothing was done, renew it and send again
+                with self._token_lock:
+                    if authorization == 'Bearer %s' % self._access_token:
+                        self._access_token = None
+                continue
+            return response
+
+    def request(self, method, path, params=None, json_body=None, idempotent=None, expect=(200,)):
+        """Send; return the parsed JSON answer (None for an empty one); raise for any other status."""
+        response = self.send(method, path, params=params, json_body=json_body, idempotent=idempotent)
+        what = '%s %s' % (method, path)
+        if response.status_code not in expect:
+            body = self._json_or_none(response)
+            if body is None and response.status_code not in (401, 403, 404):
+                parse_body(response.headers.get('Content-Type'), response.text, response.status_code)  # says what came
+            raise http_error(what, response.status_code, error_text(body, None))
+        return parse_body(response.headers.get('Content-Type') or 'application/json', response.text,
+                          response.status_code)[1]
+
+    def get(self, path, params=None):
+        return self.request('GET', path, params=params)
+
+    def paged(self, path, params=None):
+        """Every item of a collection, ``limit`` 500 a page, until the server's ``pagination.total``.
+
+        The first page tells the total; the other pages are then fetched a few at once, in order.
+        """
+        params = dict(params or {})
+        first = self.get(path, dict(params, skip=0, limit=PAGE_LIMIT)) or {}
+        items = first.get('data') or []
+        total = (first.get('pagination') or {}).get('total')
+        if not items or total is None or len(items) >= int(total):
+            return items
+        step = len(items)  # the server may cap the page below the limit asked for
+
+        def page(skip):
+            return (self.get(path, dict(params, skip=skip, limit=step)) or {}).get('data') or []
+        with ThreadPoolExecutor(max_workers=PAGE_WORKERS) as pool:
+            for more in pool.map(page, range(step, int(total), step)):
+                items.extend(more)
+        return items
+
+    # -- the backup server ----------------------------------------------------------------------
+    def server_info(self):
+        """``/serverInfo`` (the backup server itself), read once; None when the account may not read it
+        (only Veeam Backup Administrators may)."""
+        with self._server_lock:
+            if not self._server_read:
+                try:
+                    self._server = self.get('/api/v1/serverInfo')
+                except VeeamError as error:
+                    if error.status != 403:
+                        raise
+                    self._server = None
+                self._server_read = True
+            return self._server
+
+    def _server_matches(self, backup_server):
+        server = self.server_info()
+        if server is None:
+            raise VeeamOptionError(
+                'backup_server: the VBR REST API names its backup server only to Veeam Backup Administrators '
+                '(GET /api/v1/serverInfo answered 403 for user %r), so %r cannot be checked; leave backup_server '
+                'out (a VBR server has only its own jobs)' % (self._username, backup_server))
+        wanted = backup_server.lower()
+        return wanted in ((server.get('vbrId') or '').lower(), (server.get('name') or '').lower())
+
+    # -- jobs ----------------------------------------------------------------------------------
+    def check_action(self, action, agent=False):
+        """Refuse, before any request that changes something, what the revision in use cannot do."""
+        if agent:
+            self.revision.require('Veeam Agent jobs', AGENT_JOBS_SINCE)
+        if action == 'retry':
+            self.revision.require('retrying a job (POST /api/v1/jobs/{id}/retry)', RETRY_SINCE)
+
+    def _type_filter(self, types):
+        """The revision's words for the wanted types, and the one word to send as ``typeFilter`` (or None)."""
+        words = set(self.revision.job_type_word(word) for word in types)
+        known = words & self.revision.job_types()
+        return words, (next(iter(known)) if len(words) == 1 and known else None)
+
+    def find_jobs(self, agent=False, job_id=None, name=None, backup_server=None, types=None,
+                  include_last_session=False, include_raw=False):
+        """Jobs (or agent jobs) matching every criterion, as job dicts, from ``/jobs/states`` and ``/jobs``.
+
+        The state listing gives the runs (``include_last_session`` costs nothing more); the job model gives
+        the schedule. Both are asked for with the same server-side filters, at the same time.
+        """
+        if agent:
+            self.revision.require('Veeam Agent jobs', AGENT_JOBS_SINCE)
+        if backup_server and not self._server_matches(backup_server):
+            return []
+        wanted_types, type_word = self._type_filter(types) if types else (None, None)
+        if job_id:
+            job_id = guid_of(job_id) or job_id
+            if not is_guid(job_id):
+                return []
+        with ThreadPoolExecutor(max_workers=3) as pool:
+            server = pool.submit(self.server_info)
+            if job_id:
+                states = pool.submit(self.paged, '/api/v1/jobs/states', {'idFilter': job_id})
+                models = pool.submit(self._job_model, job_id)
+            else:
+                params = {}
+                if name:
+                    # a pattern (* at either end is a wildcard, any case): it may find more than this job,
+                    # so the names are compared exactly below
+                    params['nameFilter'] = name
+                if type_word:
+                    params['typeFilter'] = type_word
+                states = pool.submit(self.paged, '/api/v1/jobs/states', params)
+                models = pool.submit(self.paged, '/api/v1/jobs', params)
+            by_id = dict(((model.get('id') or '').lower(), model) for model in models.result())
+            jobs = [vbr_job(state, by_id.get((state.get('id') or '').lower()), server.result(), include_raw)
+                    for state in states.result()]
+        jobs = [job for job in jobs if is_agent_type(job['type']) == agent]
+        if name:
+            jobs = [job for job in jobs if job['name'] == name]
+        if wanted_types:
+            jobs = [job for job in jobs if job['type'] in wanted_types]
+        return jobs
+
+    def _job_model(self, job_id):
+        try:
+            return [self.get('/api/v1/jobs/%s' % job_id)]
+        except VeeamNotFoundError:
+            return []
+
+    def read_job(self, job):
+        found = self.find_jobs(agent=is_agent_type(job['type']), job_id=job['id'])
+        if not found:
+            raise VeeamNotFoundError('job %r (%s) no longer exists' % (job['name'], job['id']))
+        return found[0]
+
+    # -- sessions ------------------------------------------------------------------------------
+    def latest_session(self, job):
+        """The job's newest session, or None when it never ran."""
+        newest_first = {'jobIdFilter': job['id'], 'orderColumn': 'CreationTime', 'orderAsc': 'false', 'skip': 0,
+                        'limit': 1}
+        page = self.get('/api/v1/sessions', newest_first) or {}
+        items = page.get('data') or []
+        return vbr_session(items[0], job) if items else None
+
+    def read_session(self, job, session):
+        return vbr_session(self.get('/api/v1/sessions/%s' % session['id']), job)
+
+    def find_agent_sessions(self, job_id=None, job_name=None, states=None, results=None, since=None, limit=100,
+                            include_raw=False):
+        """Agent backup sessions, newest first, the filters applied by the server where it has them; one
+        request a page, and no further page once ``limit`` sessions are in."""
+        self.revision.require('Veeam Agent sessions', AGENT_JOBS_SINCE)
+        agent_jobs = self._agent_job_index(job_id, job_name)
+        if (job_id or job_name) and not agent_jobs:
+            return []
+        params = {'orderColumn': 'CreationTime', 'orderAsc': 'false'}
+        if len(agent_jobs) == 1 and (job_id or job_name):
+            params['jobIdFilter'] = next(iter(agent_jobs.values()))['id']
+        else:
+            # the session type of an agent job's run is not documented: AgentBackup (AgentPolicy for policies)
+            params['typeFilter'] = ['AgentBackup', 'AgentPolicy']
+        if states and len(states) == 1:
+            params['stateFilter'] = states[0]
+        if results and all(result in RESULTS + ('None',) for result in results):
+            params['resultFilter'] = list(results)
+        if since:
+            params['createdAfterFilter'] = format_time(since)
+        page_size = min(limit, PAGE_LIMIT) if limit else PAGE_LIMIT
+        sessions, skip = [], 0
+        while True:
+            page = self.get('/api/v1/sessions', dict(params, skip=skip, limit=page_size)) or {}
+            items = page.get('data') or []
+            for item in items:
+                job = agent_jobs.get((item.get('jobId') or '').lower())
+                if job is None:
+                    continue  # a session of another kind of job
+                sessions.append(vbr_session(item, job, include_raw))
+            skip += len(items)
+            total = (page.get('pagination') or {}).get('total')
+            if not items or (limit and len(select_sessions(sessions, states, results)) >= limit) \
+                    or (total is not None and skip >= int(total)):
+                break
+        return select_sessions(sessions, states, results, format_time(since), limit)
+
+    def _agent_job_index(self, job_id=None, job_name=None):
+        """{lower-case id: job dict} of the agent jobs (only the states listing: names and types suffice)."""
+        params = {}
+        if job_id:
+            job_id = guid_of(job_id) or job_id
+            if not is_guid(job_id):
+                return {}
+            params['idFilter'] = job_id
+        elif job_name:
+            params['nameFilter'] = job_name  # a pattern: compared exactly below
+        index = {}
+        for state in self.paged('/api/v1/jobs/states', params):
+            job = vbr_job(state)
+            if is_agent_type(job['type']) and (not job_name or job['name'] == job_name):
+                index[(job['id'] or '').lower()] = job
+        return index
+
+    # -- actions -------------------------------------------------------------------------------
+    def act(self, job, action, task_timeout=None):
+        """Start, stop or retry a job (answered 201 with the session it acts on), or enable / disable it (204)."""
+        if action == 'retry':
+            self.revision.require('retrying a job (POST /api/v1/jobs/{id}/retry)', RETRY_SINCE)
+        path = '/api/v1/jobs/%s/%s' % (job['id'], action)
+        if action in ('enable', 'disable'):
+            self.request('POST', path, idempotent=False, expect=(200, 204))
+            return {'task': None, 'session': None}
+        body = self.request('POST', path, idempotent=False, expect=(200, 201))
+        session = vbr_session(body, job) if isinstance(body, dict) and body.get('id') else None
+        return {'task': None, 'session': session}
