@@ -128,8 +128,8 @@ API_NAMES = {'em': 'Enterprise Manager', 'vspc': 'the Service Provider Console',
 def check_api_version(params):
     """``api_version`` is for vbr only, and looks like ``1.3-rev1``; returns it without a ``v`` prefix (or None)."""
     value = params.get('api_version')
-    if value is None:
-        return None
+    if value is None or not value.strip():
+        return None  # an AWX credential injects an empty VEEAM_API_VERSION when the field is empty
     if params['api'] != 'vbr':
         raise VeeamOptionError('api_version is for api=vbr only (the VBR REST API revision); %s (api=%s) has none '
                                '(check the VEEAM_API_VERSION environment variable too)' % (API_NAMES[params['api']], params['api']))

@@ -113,6 +113,7 @@ def test_empty_strings_are_refused_naming_the_option():
     (params(api='vbr', api_version=' v1.2-rev1 '), '1.2-rev1'),
     (params(api='vbr', api_version=None), None),
     (params(api='em', api_version=None), None),
+    (params(api='em', api_version=''), None),
 ])
 def test_api_version_accepted(given, expected):
     assert check_api_version(given) == expected
