@@ -110,18 +110,23 @@ class Revision:
             return word
         return self._RENAMED.get(word, word)
 
-    def require(self, feature, since):
-        """Raise VeeamUnsupportedError unless this revision is ``since`` (a Revision) or later."""
+    def require(self, feature, since, pinned=False):
+        """Raise VeeamUnsupportedError unless this revision is ``since`` (a Revision) or later.
+
+        ``feature`` reads as the subject of "... from revision X on", e.g. "Veeam Agent jobs are available".
+        """
         if self.key < since.key:
             raise VeeamUnsupportedError(
-                '%s needs VBR REST API revision %s or later (VBR %s and later); this server is used with revision %s'
-                % (feature, since, since.vbr_version, self.describe()))
+                '%s from VBR REST API revision %s (VBR %s) on; %s' % (
+                    feature, since, since.vbr_version,
+                    'the revision in use is %s, set by api_version' % self.describe() if pinned
+                    else 'this server serves revision %s at most' % self.describe()))
 
 
 # newest first: without api_version, the first of these that the server serves is used
 SUPPORTED_REVISIONS = tuple(Revision('%d.%d-rev%d' % key) for key in sorted(Revision.VBR_VERSIONS, reverse=True))
-AGENT_JOBS_SINCE = Revision('1.3-rev0')
-RETRY_SINCE = Revision('1.3-rev0')
+AGENT_JOBS = ('Veeam Agent jobs are available', Revision('1.3-rev0'))
+RETRY = ('Retrying a job (POST /api/v1/jobs/{id}/retry) is available', Revision('1.3-rev0'))
 
 
 def is_agent_type(job_type):
@@ -369,12 +374,17 @@ class VBRClient:
         return wanted in ((server.get('vbrId') or '').lower(), (server.get('name') or '').lower())
 
     # -- jobs ----------------------------------------------------------------------------------
+    def require(self, feature):
+        """Refuse a feature (``(words, first revision)``) the revision in use lacks, before any request for it."""
+        words, since = feature
+        self.revision.require(words, since, pinned=self._pinned is not None)
+
     def check_action(self, action, agent=False):
         """Refuse, before any request that changes something, what the revision in use cannot do."""
         if agent:
-            self.revision.require('Veeam Agent jobs', AGENT_JOBS_SINCE)
+            self.require(AGENT_JOBS)
         if action == 'retry':
-            self.revision.require('retrying a job (POST /api/v1/jobs/{id}/retry)', RETRY_SINCE)
+            self.require(RETRY)
 
     def _type_filter(self, types):
         """The revision's words for the wanted types, and the one word to send as ``typeFilter`` (or None)."""
@@ -390,7 +400,7 @@ class VBRClient:
         the schedule. Both are asked for with the same server-side filters, at the same time.
         """
         if agent:
-            self.revision.require('Veeam Agent jobs', AGENT_JOBS_SINCE)
+            self.require(AGENT_JOBS)
         if backup_server and not self._server_matches(backup_server):
             return []
         wanted_types, type_word = self._type_filter(types) if types else (None, None)
@@ -451,7 +461,7 @@ class VBRClient:
                             include_raw=False):
         """Agent backup sessions, newest first, the filters applied by the server where it has them; one
         request a page, and no further page once ``limit`` sessions are in."""
-        self.revision.require('Veeam Agent sessions', AGENT_JOBS_SINCE)
+        self.require(AGENT_JOBS)
         agent_jobs = self._agent_job_index(job_id, job_name)
         if (job_id or job_name) and not agent_jobs:
             return []
@@ -505,7 +515,7 @@ class VBRClient:
     def act(self, job, action, task_timeout=None):
         """Start, stop or retry a job (answered 201 with the session it acts on), or enable / disable it (204)."""
         if action == 'retry':
-            self.revision.require('retrying a job (POST /api/v1/jobs/{id}/retry)', RETRY_SINCE)
+            self.require(RETRY)
         path = '/api/v1/jobs/%s/%s' % (job['id'], action)
         if action in ('enable', 'disable'):
             self.request('POST', path, idempotent=False, expect=(200, 204))

@@ -56,11 +56,13 @@ def test_job_type_words_follow_the_revision():
 
 def test_features_missing_from_a_revision_are_refused_naming_feature_revision_and_version():
     with pytest.raises(VeeamUnsupportedError) as caught:
-        Revision('1.2-rev1').require('Veeam Agent jobs', Revision('1.3-rev0'))
-    message = caught.value.message
-    for words in ('Veeam Agent jobs', '1.3-rev0', 'VBR 13.0', '1.2-rev1 (VBR 12.3)'):
-        assert words in message
-    Revision('1.3-rev1').require('Veeam Agent jobs', Revision('1.3-rev0'))
+        Revision('1.2-rev1').require('Veeam Agent jobs are available', Revision('1.3-rev0'))
+    assert caught.value.message == ('Veeam Agent jobs are available from VBR REST API revision 1.3-rev0 (VBR 13.0) on; '
+                                    'this server serves revision 1.2-rev1 (VBR 12.3) at most')
+    with pytest.raises(VeeamUnsupportedError) as caught:
+        Revision('1.2-rev1').require('Retrying is available', Revision('1.3-rev0'), pinned=True)
+    assert caught.value.message.endswith('the revision in use is 1.2-rev1 (VBR 12.3), set by api_version')
+    Revision('1.3-rev1').require('Veeam Agent jobs are available', Revision('1.3-rev0'))
 
 
 def test_agent_types():
