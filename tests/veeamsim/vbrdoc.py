@@ -40,6 +40,7 @@ DOCUMENT_OF = {
 }
 TOKEN_PATH = "/api/oauth2/token"
 MAX_ERRORS = 5   # schema errors quoted in one message
+MAX_MESSAGE = 300   # characters quoted of one (a discriminator error quotes the whole object)
 
 # `format: time` is not an OpenAPI 3.0 format; JSON Schema's (RFC 3339 full-time, 20:00:00+01:00) is not what
 # VBR writes. Every example in the three documents writes a local time of day: 20:00, 4:00, 05:00.
@@ -120,7 +121,8 @@ def describe_schema_errors(errors):
     texts = []
     for error in list(errors)[:MAX_ERRORS]:
         where = "/".join(str(part) for part in error.absolute_path)
-        texts.append("%s: %s" % (where, error.message) if where else error.message)
+        message = error.message if len(error.message) <= MAX_MESSAGE else error.message[:MAX_MESSAGE] + "..."
+        texts.append("%s: %s" % (where, message) if where else message)
     return "; ".join(texts)
 
 
