@@ -21,6 +21,7 @@ DEMO_ARGS ?=
 # `make simulator` (by hand, in the foreground)
 SIM_EM_PORT ?= 9398
 SIM_VSPC_PORT ?= 1280
+SIM_VBR_PORT ?= 9419
 SIM_STATE_DIR ?= build/simulator
 SIM_ARGS ?=
 
@@ -58,7 +59,7 @@ help:
 	@echo "make lint         ansible-lint + antsibull-changelog lint"
 	@echo "make integration  pytest tests/integration (starts the simulator)"
 	@echo "make demo         start the simulator, run playbooks/demo.yml against it, stop it"
-	@echo "make simulator    run the simulator in the foreground (EM :$(SIM_EM_PORT), VSPC :$(SIM_VSPC_PORT))"
+	@echo "make simulator    run the simulator in the foreground (EM :$(SIM_EM_PORT), VSPC :$(SIM_VSPC_PORT), VBR :$(SIM_VBR_PORT))"
 	@echo "make bench        the collection side by side with uri playbooks and loops, append to bench/RESULTS.md"
 	@echo "make bench-agent  time agent job / session listing at --scale 5000, append to bench/RESULTS.md"
 	@echo "make bench-action time 20 jobs started and awaited, parallel 4 vs 1, append to bench/RESULTS.md"
@@ -119,7 +120,8 @@ demo: venv install
 simulator: venv
 	mkdir -p $(SIM_STATE_DIR)
 	PYTHONPATH=$(CURDIR)/tests $(BIN)/python -m veeamsim --ready-file $(SIM_STATE_DIR)/ready.json \
-		--em-port $(SIM_EM_PORT) --vspc-port $(SIM_VSPC_PORT) --state-dir $(SIM_STATE_DIR) $(SIM_ARGS)
+		--em-port $(SIM_EM_PORT) --vspc-port $(SIM_VSPC_PORT) --vbr-port $(SIM_VBR_PORT) --state-dir $(SIM_STATE_DIR) \
+		$(SIM_ARGS)
 
 bench: venv install
 	$(TEST_ENV) $(BIN)/python bench/bench_compare.py --rounds 5 --write

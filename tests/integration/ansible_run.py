@@ -28,11 +28,12 @@ BIN = os.path.dirname(sys.executable)
 ACCOUNTS = {
     'admin': 'Simulator-Pass1',
     'viewer': 'Viewer-Pass1',
+    'operator': 'Operator-Pass1',
     'CORP\\tricky': u'p:a&s%s+ w\u00f6rd',
 }
 API_KEY = 'sim-api-key-0123456789abcdef'
 # where veeam_job_info reads its jobs on each API: the path to put a read fault on
-READ_PATH = {'em': '/api/query', 'vspc': '/api/v3/infrastructure/backupServers/jobs'}
+READ_PATH = {'em': '/api/query', 'vspc': '/api/v3/infrastructure/backupServers/jobs', 'vbr': '/api/v1/jobs/states'}
 
 
 def ensure_collection_link():
@@ -49,7 +50,7 @@ def veeam_env(simulator, api='em', username='admin', password=None, api_key=None
     env = {
         'VEEAM_API': api,
         'VEEAM_SERVER': simulator.host,
-        'VEEAM_PORT': str(simulator.em_port if api == 'em' else simulator.vspc_port),
+        'VEEAM_PORT': str(simulator.port(api)),
     }
     if api_key:
         env['VEEAM_API_KEY'] = api_key

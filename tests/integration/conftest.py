@@ -5,6 +5,9 @@
 - `simulator`: one simulator for the whole test session; reset before every test that uses it.
 - `make_simulator(*args)`: start another simulator with extra CLI arguments (ended at session end).
 - `scaled_simulator(n)`: a simulator started with `--scale n` (one per n, reused).
+
+After every test that used `simulator`, no VBR answer may have failed its validation against Veeam's
+OpenAPI documents (`counters.vbr.schema_violations`).
 """
 
 from __future__ import annotations
@@ -33,14 +36,20 @@ class Simulator(object):
         self.info = info
         self.em_url = info["em_url"]
         self.vspc_url = info["vspc_url"]
+        self.vbr_url = info["vbr_url"]
         self.em_port = info["em_port"]
         self.vspc_port = info["vspc_port"]
+        self.vbr_port = info["vbr_port"]
         self.host = info["host"]
         self.ca_path = info["ca_path"]
         self.pid = info["pid"]
         host = "[%s]" % self.host if ":" in self.host else self.host
         self.control_url = "https://%s:%d/_sim" % (host, self.em_port)
         self.http = self.session()
+
+    def port(self, api):
+        """The port of the `em`, `vspc` or `vbr` listener."""
+        return {"em": self.em_port, "vspc": self.vspc_port, "vbr": self.vbr_port}[api]
 
     def session(self):
         """A requests session that trusts the simulator's CA (and ignores REQUESTS_CA_BUNDLE)."""
@@ -86,6 +95,14 @@ class Simulator(object):
     def settings(self, **kw):
         return self._call("POST", "/settings", kw)
 
+    def add_job(self, name, **kw):
+        """POST /_sim/jobs: a new job (kind, em_type, platform, server, schedule_configured, schedule_enabled)."""
+        return self._call("POST", "/jobs", dict(kw, name=name))
+
+    def violations(self):
+        """The VBR answers that did not fit Veeam's OpenAPI document of their revision."""
+        return self._call("GET", "/vbr/violations")
+
     # helpers -----------------------------------------------------------------------------------
     def job(self, name, server=None, agent=False):
         """The /_sim/data record of the job called `name` (on `server` when given)."""
@@ -113,7 +130,7 @@ def start_simulator(*args):
     env = dict(os.environ)
     env["PYTHONPATH"] = TESTS_DIR + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     cmd = [sys.executable, "-m", "veeamsim", "--host", "127.0.0.1", "--em-port", "0", "--vspc-port", "0",
-           "--state-dir", state_dir, "--ready-file", ready] + [str(a) for a in args]
+           "--vbr-port", "0", "--state-dir", state_dir, "--ready-file", ready] + [str(a) for a in args]
     log = open(log_path, "wb")
     proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=TESTS_DIR)
     log.close()
@@ -167,7 +184,14 @@ def scaled_simulator(make_simulator):
 
 @pytest.fixture(autouse=True)
 def _reset_simulator(request):
-    """Every test that uses `simulator` starts from the initial data set."""
-    if "simulator" in request.fixturenames:
-        request.getfixturevalue("simulator").reset()
+    """Every test that uses `simulator` starts from the initial data set, and leaves no VBR answer that
+    failed its validation against Veeam's OpenAPI documents."""
+    if "simulator" not in request.fixturenames:
+        yield
+        return
+    sim = request.getfixturevalue("simulator")
+    sim.reset()
     yield
+    violations = sim.counters()["vbr"]["schema_violations"]
+    assert violations == 0, "VBR answers that do not fit Veeam's documents:\n%s" % json.dumps(
+        sim.violations(), indent=1)

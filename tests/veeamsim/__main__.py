@@ -23,12 +23,18 @@ def parse_args(argv=None):
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--em-port", type=int, default=0, help="0 picks a free port")
     parser.add_argument("--vspc-port", type=int, default=0, help="0 picks a free port")
+    parser.add_argument("--vbr-port", type=int, default=0, help="0 picks a free port")
     parser.add_argument("--scale", type=int, default=0, help="add N backup jobs and N agent jobs")
     parser.add_argument("--seed", default="1")
     parser.add_argument("--state-dir", default=None, help="where ca.pem and the server certificate go")
     parser.add_argument("--ready-file", default=None)
     parser.add_argument("--em-session-idle", type=float, default=900.0)
     parser.add_argument("--vspc-token-lifetime", type=float, default=3600.0)
+    parser.add_argument("--vbr-version", default="13.1", choices=state.VBR_VERSIONS,
+                        help="the VBR version the VBR listener is: it decides the REST API revisions served")
+    parser.add_argument("--vbr-validate", default="on", choices=("on", "off"),
+                        help="validate every VBR answer against Veeam's OpenAPI document of its revision")
+    parser.add_argument("--vbr-token-lifetime", type=float, default=900.0, help="VBR access token lifetime (s)")
     parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
     return parser.parse_args(argv)
 
@@ -54,19 +60,21 @@ def main(argv=None):
     ca_path, cert_path, key_path = tls.generate(state_dir)
     ctx = tls.server_context(cert_path, key_path)
     model = state.Model(seed=args.seed, scale=args.scale, em_idle=args.em_session_idle,
-                        vspc_lifetime=args.vspc_token_lifetime)
-    em_srv, vspc_srv = server.start(args.host, args.em_port, args.vspc_port, model, ctx, args.verbose)
-    em_port = em_srv.server_address[1]
-    vspc_port = vspc_srv.server_address[1]
+                        vspc_lifetime=args.vspc_token_lifetime, vbr_version=args.vbr_version,
+                        vbr_validate=args.vbr_validate == "on", vbr_token_lifetime=args.vbr_token_lifetime)
+    servers = server.start(args.host, args.em_port, args.vspc_port, args.vbr_port, model, ctx, args.verbose)
+    em_port, vspc_port, vbr_port = [srv.server_address[1] for srv in servers]
     deadline = time.time() + 30
-    _wait_accepting(args.host, em_port, deadline)
-    _wait_accepting(args.host, vspc_port, deadline)
+    for port in (em_port, vspc_port, vbr_port):
+        _wait_accepting(args.host, port, deadline)
     host = _url_host(args.host)
     info = {
         "em_url": "https://%s:%d/api" % (host, em_port),
         "vspc_url": "https://%s:%d/api/v3" % (host, vspc_port),
+        "vbr_url": "https://%s:%d/api/v1" % (host, vbr_port),
         "em_port": em_port,
         "vspc_port": vspc_port,
+        "vbr_port": vbr_port,
         "host": args.host,
         "ca_path": os.path.abspath(ca_path),
         "pid": os.getpid(),
@@ -78,6 +86,7 @@ def main(argv=None):
         os.replace(tmp, args.ready_file)
     print("EM:   %s" % info["em_url"])
     print("VSPC: %s" % info["vspc_url"])
+    print("VBR:  %s (VBR %s)" % (info["vbr_url"], args.vbr_version))
     print("CA: %s" % info["ca_path"])
     print("jobs: %d, sessions: %d" % (len(model.jobs), len(model.sessions)))
     sys.stdout.flush()
@@ -90,7 +99,7 @@ def main(argv=None):
     signal.signal(signal.SIGINT, _stop)
     while not stop.is_set():
         stop.wait(0.5)
-    for srv in (em_srv, vspc_srv):
+    for srv in servers:
         srv.shutdown()
         srv.server_close()
     if args.ready_file:

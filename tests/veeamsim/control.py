@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import json
 
-from . import state
+from . import data, state, vbr
 from .responses import json_response
 
 OUTCOMES = ("Success", "Warning", "Failed")
-ROLES = ("admin", "readonly")
+APIS = ("em", "vspc", "vbr", "any")
+JOB_TYPES = ("Backup", "Replica", "BackupCopy")
+JOB_PLATFORMS = ("VMware", "HyperV")
+AGENT_PLATFORMS = ("AgentForLinux", "AgentForWindows")
 
 
 def _body(req):
@@ -33,6 +36,7 @@ def job_info(model, job, now):
     last = model.last_session(job)
     view = state.SessionView(last, now) if last is not None else None
     srv = model.server_of(job)
+    vbr_type = job.vbr_type if srv is model.vbr_server else None
     return {
         "id": job.id,
         "uid": job.em_uid,
@@ -55,12 +59,15 @@ def job_info(model, job, now):
         "run_duration": job.run_duration,
         "run_outcome": job.run_outcome,
         "run_failure_message": job.run_failure_message,
+        "vbr_type": vbr_type,
+        "vbr_visible_12": vbr_type in data.VBR_TYPE_12,
     }
 
 
 def counters(model):
     out = json.loads(json.dumps(model.counters))
     out["em"]["open_sessions"] = model.em_open_sessions(state.now())
+    out["vbr"]["live_tokens"] = len(model.vbr_chains)
     return out
 
 
@@ -102,8 +109,8 @@ def _handle(model, req):
                     "async": bool(spec.get("async", False)),
                     "message": spec.get("message"),
                 }
-                if fault["api"] not in ("em", "vspc", "any"):
-                    return _bad("api must be em, vspc or any")
+                if fault["api"] not in APIS:
+                    return _bad("api must be em, vspc, vbr or any")
                 if fault["count"] < 1:
                     return _bad("count must be >= 1")
                 if not (fault["status"] or fault["latency"] or fault["drop"] or fault["async"]):
@@ -113,8 +120,8 @@ def _handle(model, req):
     if path == "/_sim/expire" and method == "POST":
         spec = _body(req)
         api = spec.get("api") or "any"
-        if api not in ("em", "vspc", "any"):
-            return _bad("api must be em, vspc or any")
+        if api not in APIS:
+            return _bad("api must be em, vspc, vbr or any")
         with model.lock:
             model.expire(api)
         return json_response(200, {"expired": api})
@@ -132,12 +139,17 @@ def _handle(model, req):
                 "users": [{"username": u.name, "role": u.role, "uid": u.uid} for u in model.users.values()],
                 "api_key": state.API_KEY,
                 "settings": _settings(model),
+                "vbr": {"server_id": model.vbr_server.id, "server_name": model.vbr_server.name,
+                        "version": model.vbr_version, "revisions": vbr.served_revisions(model.vbr_version)},
             })
+    if path == "/_sim/vbr/violations" and method == "GET":
+        with model.lock:
+            return json_response(200, list(model.vbr_violations))
     if path == "/_sim/users" and method == "POST":
         spec = _body(req)
         name, password, role = spec.get("username"), spec.get("password"), spec.get("role", "admin")
-        if not name or password is None or role not in ROLES:
-            return _bad("username, password and role (admin|readonly) are required")
+        if not name or password is None or role not in state.ROLES:
+            return _bad("username, password and role (admin|operator|readonly) are required")
         with model.lock:
             model.users[name] = state.User(name, password, role)
             return json_response(200, {"username": name, "role": role, "uid": model.users[name].uid})
@@ -153,7 +165,21 @@ def _handle(model, req):
                     if spec["vspc_async"] not in ("alternate", "always", "never"):
                         return _bad("vspc_async must be alternate, always or never")
                     model.vspc_async = spec["vspc_async"]
+                if "vbr_version" in spec:
+                    if spec["vbr_version"] not in state.VBR_VERSIONS:
+                        return _bad("vbr_version must be one of %s" % ", ".join(state.VBR_VERSIONS))
+                    model.vbr_version = spec["vbr_version"]
+                if "vbr_validate" in spec:
+                    if not isinstance(spec["vbr_validate"], bool):
+                        return _bad("vbr_validate must be true or false")
+                    model.vbr_validate = spec["vbr_validate"]
+                if "vbr_token_lifetime" in spec:
+                    if float(spec["vbr_token_lifetime"]) <= 0:
+                        return _bad("vbr_token_lifetime must be positive")
+                    model.vbr_token_lifetime = float(spec["vbr_token_lifetime"])
             return json_response(200, _settings(model))
+    if path == "/_sim/jobs" and method == "POST":
+        return add_job(model, _body(req), now)
     if path.startswith("/_sim/jobs/"):
         job_id = path[len("/_sim/jobs/"):].lower()
         with model.lock:
@@ -182,4 +208,37 @@ def _handle(model, req):
 
 def _settings(model):
     return {"task_delay": model.task_delay, "em_lag": model.em_lag, "vspc_async": model.vspc_async,
-            "em_session_idle": model.em_idle, "vspc_token_lifetime": model.vspc_lifetime}
+            "em_session_idle": model.em_idle, "vspc_token_lifetime": model.vspc_lifetime,
+            "vbr_version": model.vbr_version, "vbr_validate": model.vbr_validate,
+            "vbr_token_lifetime": model.vbr_token_lifetime}
+
+
+def add_job(model, spec, now):
+    """POST /_sim/jobs: a new job (with a short history) on a backup server of the world."""
+    name = spec.get("name")
+    kind = spec.get("kind", "job")
+    if not isinstance(name, str) or not name:
+        return _bad("name is required")
+    if kind == "job":
+        em_type = spec.get("em_type", "Backup")
+        platform = spec.get("platform", "VMware")
+        if em_type not in JOB_TYPES or platform not in JOB_PLATFORMS:
+            return _bad("a job needs em_type %s and platform %s" % ("|".join(JOB_TYPES), "|".join(JOB_PLATFORMS)))
+    elif kind == "agent":
+        em_type = "AgentBackup"
+        platform = spec.get("platform", "AgentForLinux")
+        if spec.get("em_type", em_type) != em_type or platform not in AGENT_PLATFORMS:
+            return _bad("an agent job needs platform %s (em_type AgentBackup)" % "|".join(AGENT_PLATFORMS))
+    else:
+        return _bad("kind must be job or agent")
+    server = str(spec.get("server") or data.VBR_SERVER)
+    with model.lock:
+        found = [srv for srv in model.servers if server in (srv.name, srv.id)]
+        if not found:
+            return _bad("no backup server %s" % server)
+        model.added_jobs += 1
+        job, history = data.added_job(model.seed, model.added_jobs, name, kind, em_type, platform, found[0].id,
+                                      bool(spec.get("schedule_configured", True)),
+                                      bool(spec.get("schedule_enabled", True)), now)
+        model.add_job(job, history)
+        return json_response(200, job_info(model, job, now))

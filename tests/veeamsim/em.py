@@ -240,17 +240,6 @@ def job_href(ctx, job):
     return "%s/%s/%s" % (ctx.api, "agents/jobs" if job.kind == "agent" else "jobs", job.id)
 
 
-def next_run(job, now):
-    if not job.schedule_configured or not job.schedule_enabled:
-        return None
-    day = datetime.datetime.fromtimestamp(now, datetime.timezone.utc)
-    day = day.replace(hour=job.hour, minute=job.minute, second=0, microsecond=0)
-    when = day.timestamp()
-    if when <= now:
-        when += 86400
-    return when
-
-
 def job_links(ctx, job):
     base = job_href(ctx, job)
     srv = ctx.model.server_of(job)
@@ -293,7 +282,7 @@ def job_entity(ctx, job):
     elems = [("JobType", job.em_type, OPT), ("Platform", job.platform, OPT), ("Description", job.description, OPT),
              ("ScheduleConfigured", job.schedule_configured, OPT), ("ScheduleEnabled", job.schedule_enabled, OPT)]
     if not agent:
-        elems.append(("NextRun", fmt_time(next_run(job, ctx.now)), OPT))
+        elems.append(("NextRun", fmt_time(state.next_run(job, ctx.now)), OPT))
     elems += [("JobScheduleOptions", None, OPT), ("JobInfo", None, OPT)]
     return Node(tag, [resource(href, tag, job_links(ctx, job)), entity_level(job.name, job.em_uid), ([], elems)])
 
@@ -579,7 +568,7 @@ def _job_fields(model, agent):
         "backupservername": ("str", lambda j: model.servers_by_id[j.server_id].name),
     }
     if not agent:
-        fields["nextrun"] = ("date", lambda j: next_run(j, state.now()))
+        fields["nextrun"] = ("date", lambda j: state.next_run(j, state.now()))
     return fields
 
 

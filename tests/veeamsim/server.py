@@ -14,7 +14,7 @@ import traceback
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
-from . import control, em, vspc
+from . import control, em, vbr, vspc
 
 _ID_SEGMENT = re.compile(r"^(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|task-\d+|\d+|"
                          r"urn:veeam:.*)$")
@@ -132,18 +132,26 @@ class Handler(BaseHTTPRequestHandler):
                 "time": time.time(),
             })
             fault = model.take_fault(req.api, req.method, req.path)
+        app = self.server.app
         if fault is not None:
             if fault.get("latency"):
                 time.sleep(float(fault["latency"]))
             if fault.get("drop"):
                 return DROP
-            if fault.get("status"):
-                return self.server.app.fault_response(req, fault)
-        with model.lock:
-            resp = self.server.app.handle(model, req)
-            if fault is not None and fault.get("async") and req.api == "vspc":
-                resp = vspc.defer(model, req, resp)
-            return resp
+        if fault is not None and fault.get("status"):
+            resp = app.fault_response(req, fault)
+        else:
+            # prepare (VBR: version and document checks) and finish (VBR: answer validation) run outside
+            # the lock: they read Veeam's documents, not the model
+            prepare = getattr(app, "prepare", None)
+            resp = prepare(model, req) if prepare is not None else None
+            if resp is None:
+                with model.lock:
+                    resp = app.handle(model, req)
+                    if fault is not None and fault.get("async") and req.api == "vspc":
+                        resp = vspc.defer(model, req, resp)
+        finish = getattr(app, "finish", None)
+        return finish(model, req, resp) if finish is not None else resp
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _handle
 
@@ -170,11 +178,12 @@ class SimServer(ThreadingHTTPServer):
         ThreadingHTTPServer.handle_error(self, request, client_address)
 
 
-def start(host, em_port, vspc_port, model, ctx, verbose=False):
-    """Bind both listeners and serve each in a thread; return (em_server, vspc_server)."""
-    em_server = SimServer((host, em_port), "em", em, model, ctx, verbose)
-    vspc_server = SimServer((host, vspc_port), "vspc", vspc, model, ctx, verbose)
-    for srv in (em_server, vspc_server):
+def start(host, em_port, vspc_port, vbr_port, model, ctx, verbose=False):
+    """Bind the three listeners and serve each in a thread; return (em_server, vspc_server, vbr_server)."""
+    servers = (SimServer((host, em_port), "em", em, model, ctx, verbose),
+               SimServer((host, vspc_port), "vspc", vspc, model, ctx, verbose),
+               SimServer((host, vbr_port), "vbr", vbr, model, ctx, verbose))
+    for srv in servers:
         thread = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True)
         thread.start()
-    return em_server, vspc_server
+    return servers

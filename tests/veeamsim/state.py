@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import bisect
 import collections
+import datetime
 import os
 import threading
 import time
@@ -25,10 +26,24 @@ STOPPED_BY_USER = "Job has been stopped by user"
 DEFAULT_MESSAGES = {"Warning": "Warning: simulated warning", "Failed": "Error: simulated failure"}
 
 LOG_LIMIT = 100000     # /_sim/log keeps the newest requests only beyond this many
+VIOLATION_LIMIT = 1000  # /_sim/vbr/violations keeps the newest ones only beyond this many
+VBR_VERSIONS = ("12.3", "13.0.1", "13.1")
 
 
 def now():
     return time.time()
+
+
+def next_run(job, at):
+    """When a scheduled, enabled job runs next (its time of day, UTC), or None."""
+    if not job.schedule_configured or not job.schedule_enabled:
+        return None
+    day = datetime.datetime.fromtimestamp(at, datetime.timezone.utc)
+    day = day.replace(hour=job.hour, minute=job.minute, second=0, microsecond=0)
+    when = day.timestamp()
+    if when <= at:
+        when += data.DAY
+    return when
 
 
 class User(object):
@@ -44,10 +59,17 @@ class User(object):
     def admin(self):
         return self.role == "admin"
 
+    @property
+    def operator(self):
+        """VBR's Backup Operator: may start, stop and retry jobs; EM and VSPC treat the role as read-only."""
+        return self.role == "operator"
 
+
+ROLES = ("admin", "operator", "readonly")
 DEFAULT_USERS = [
     ("admin", "Simulator-Pass1", "admin"),
     ("viewer", "Viewer-Pass1", "readonly"),
+    ("operator", "Operator-Pass1", "operator"),
     ("CORP\\tricky", "p:a&s%s+ w\u00f6rd", "admin"),
 ]
 API_KEY = "sim-api-key-0123456789abcdef"
@@ -113,11 +135,17 @@ class ActionError(Exception):
 
 
 class Model(object):
-    def __init__(self, seed=1, scale=0, em_idle=900.0, vspc_lifetime=3600.0, task_delay=0.5, em_lag=1.0):
+    def __init__(self, seed=1, scale=0, em_idle=900.0, vspc_lifetime=3600.0, task_delay=0.5, em_lag=1.0,
+                 vbr_version="13.1", vbr_validate=True, vbr_token_lifetime=900.0):
         self.seed = seed
         self.scale = scale
         self.em_idle = float(em_idle)
         self.vspc_lifetime = float(vspc_lifetime)
+        if vbr_version not in VBR_VERSIONS:
+            raise ValueError("vbr_version must be one of %s" % ", ".join(VBR_VERSIONS))
+        self.default_vbr_version = vbr_version
+        self.default_vbr_validate = bool(vbr_validate)
+        self.default_vbr_token_lifetime = float(vbr_token_lifetime)
         self.default_task_delay = float(task_delay)
         self.default_em_lag = float(em_lag)
         self.lock = threading.RLock()
@@ -129,6 +157,8 @@ class Model(object):
         with self.lock:
             self.servers = ds.servers
             self.servers_by_id = dict((s.id, s) for s in ds.servers)
+            self.vbr_server = [s for s in ds.servers if s.name == data.VBR_SERVER][0]
+            self.added_jobs = 0
             self.jobs = ds.jobs
             self.sessions = ds.sessions
             self.session_starts = [s.start for s in ds.sessions]
@@ -148,14 +178,25 @@ class Model(object):
             self.vspc_action_seq = 0
             self.task_delay = self.default_task_delay
             self.em_lag = self.default_em_lag
+            self.vbr_version = self.default_vbr_version
+            self.vbr_validate = self.default_vbr_validate
+            self.vbr_token_lifetime = self.default_vbr_token_lifetime
+            self.vbr_access = {}        # access token -> dict(user, chain, expires)
+            self.vbr_refresh = {}       # unspent refresh token -> chain id
+            self.vbr_spent = set()      # refresh tokens used once already
+            self.vbr_chains = {}        # chain id (one per password grant) -> dict(user, tokens)
+            self.vbr_violations = collections.deque(maxlen=VIOLATION_LIMIT)
             self.faults = []
             self.log = collections.deque(maxlen=LOG_LIMIT)
             self.counters = {
                 "em": {"logons": 0, "failed_logons": 0, "logoffs": 0},
                 "vspc": {"tokens_issued": 0, "tokens_refreshed": 0, "tokens_revoked": 0, "failed_logons": 0},
+                "vbr": {"tokens_issued": 0, "tokens_refreshed": 0, "failed_logons": 0, "logouts": 0, "refresh_reuse": 0,
+                        "unsupported_version": 0, "refused_requests": 0, "schema_violations": 0},
                 "requests": {},
                 "requests_total": 0,
-                "actions": {"start": 0, "stop": 0, "retry": 0, "sync": 0, "toggle": 0, "patch": 0},
+                "actions": {"start": 0, "stop": 0, "retry": 0, "sync": 0, "toggle": 0, "patch": 0, "enable": 0,
+                            "disable": 0},
             }
 
     def server_of(self, job):
@@ -170,6 +211,16 @@ class Model(object):
         """Sessions EM shows: created in the last 30 days and already collected."""
         first = bisect.bisect_left(self.session_starts, at - SESSION_WINDOW)
         return [s for s in self.sessions[first:] if s.visible_at <= at]
+
+    def add_job(self, job, history):
+        """Add a job (and its past sessions) to the world."""
+        self.jobs[job.id] = job
+        for sess in history:
+            self.sessions_by_id[sess.id] = sess
+            self.sessions_by_job.setdefault(job.id, []).append(sess)
+        self.sessions.extend(history)
+        self.sessions.sort(key=lambda s: s.start)     # EM's 30-day window bisects on start times
+        self.session_starts = [s.start for s in self.sessions]
 
     def _add_session(self, job, start, is_retry, visible_at):
         sid = str(uuid.uuid4())
@@ -204,6 +255,9 @@ class Model(object):
         visible = at + (self.task_delay + self.em_lag if api == "em" else self.em_lag)
         if action == "toggle":
             job.schedule_enabled = not job.schedule_enabled
+            return "Ok", None
+        if action in ("enable", "disable"):
+            job.schedule_enabled = action == "enable"
             return "Ok", None
         if api == "em" and copy and action in ("start", "retry"):
             # EM starts backup copy jobs with ?action=sync; its docs list no Start/Retry for them
@@ -290,11 +344,47 @@ class Model(object):
         for token in [t for t, n in self.vspc_refresh.items() if n == user_name]:
             del self.vspc_refresh[token]
 
+    def vbr_issue(self, user, at, chain=None):
+        """A new access and refresh token pair; a password grant (no chain) starts a logon chain."""
+        if chain is None:
+            chain = str(uuid.uuid4())
+            self.vbr_chains[chain] = {"user": user, "tokens": set()}
+        access = base64.urlsafe_b64encode(os.urandom(48)).decode("ascii").rstrip("=")
+        refresh = base64.urlsafe_b64encode(os.urandom(48)).decode("ascii").rstrip("=")
+        self.vbr_access[access] = {"user": user, "chain": chain, "expires": at + self.vbr_token_lifetime}
+        self.vbr_refresh[refresh] = chain
+        self.vbr_chains[chain]["tokens"].update((access, refresh))
+        return access, refresh
+
+    def vbr_use_refresh(self, token):
+        """The logon chain of an unspent refresh token, which is spent by this; None if unknown or spent."""
+        chain = self.vbr_refresh.pop(token, None)
+        if chain is not None:
+            self.vbr_spent.add(token)
+        return chain
+
+    def vbr_lookup(self, token, at):
+        """(entry, expired): the access token's entry and whether it has expired; (None, False) if unknown."""
+        entry = self.vbr_access.get(token)
+        if entry is None:
+            return None, False
+        return entry, at >= entry["expires"]
+
+    def vbr_logout(self, chain):
+        """End a logon chain: every access and refresh token it issued becomes invalid."""
+        for token in self.vbr_chains.pop(chain)["tokens"]:
+            self.vbr_access.pop(token, None)
+            self.vbr_refresh.pop(token, None)
+
     def expire(self, api):
         if api in ("em", "any"):
             self.em_sessions.clear()
         if api in ("vspc", "any"):
             self.vspc_access.clear()
+        if api in ("vbr", "any"):
+            at = now()
+            for entry in self.vbr_access.values():
+                entry["expires"] = min(entry["expires"], at)
 
     # ------------------------------------------------------------------ faults
     def take_fault(self, api, method, path):

@@ -1,0 +1,602 @@
+# Copyright: (c) 2026, backupops.veeam contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Veeam Backup & Replication REST API (`/api/v1`, `/api/oauth2`): the backup server vbr-prod-01 of the world.
+
+A request goes through, in this order: the x-api-version check (the revisions the configured VBR version
+serves), the check against the revision's document (vbrdoc), authentication, the handler. Every JSON answer is
+then validated against the response of its status in the revision's document; a misfit is counted and
+recorded (the answer is still sent). See README.md, "The VBR flavour".
+"""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from urllib.parse import parse_qsl
+
+from . import data, state, vbrdoc, vbrmodels
+from .responses import Response, json_response
+
+# VBR version -> (the newest revision it serves, serverInfo.buildVersion)
+VERSIONS = {
+    "12.3": ("1.2-rev1", "12.3.1.1139"),
+    "13.0.1": ("1.3-rev1", "13.0.1.1071"),
+    "13.1": ("1.3-rev2", "13.1.0.2034"),
+}
+LAST_LEGACY = "1.2-rev1"    # revisions up to this one show only VMware backup jobs and replicas
+# times are written as a server in a UTC+01:00 zone writes them, so clients must normalise to UTC
+ZONE = datetime.timezone(datetime.timedelta(hours=1))
+TIME_ZONE_NAME = "(UTC+01:00) West Central Africa"
+IANA_TIME_ZONE = "Africa/Lagos"     # UTC+01:00 all year
+ACTIVE_STATUS = {"Starting": "Starting", "Working": "Running", "Stopping": "Stopping"}
+SESSION_TYPES = {"Backup": "BackupJob", "Replica": "ReplicaJob", "BackupCopy": "BackupCopyJob",
+                 "AgentBackup": "AgentBackup"}
+PLATFORM_NAMES = {"VMware": "VMware", "HyperV": "HyperV", "AgentForWindows": "WindowsPhysical",
+                  "AgentForLinux": "LinuxPhysical"}
+ERROR_CODES = {400: "UnexpectedContent", 401: "InvalidToken", 403: "AccessDenied", 404: "NotFound",
+               405: "MethodNotAllowed", 500: "UnknownError", 501: "NotImplemented", 502: "ServiceUnavailable",
+               503: "ServiceUnavailable", 504: "ServiceUnavailable"}
+
+
+def served_revisions(version):
+    newest = VERSIONS[version][0]
+    return list(vbrdoc.REVISIONS[:vbrdoc.REVISIONS.index(newest) + 1])
+
+
+def fmt_time(epoch):
+    if epoch is None:
+        return None
+    stamp = datetime.datetime.fromtimestamp(epoch, ZONE)
+    return stamp.strftime("%Y-%m-%dT%H:%M:%S.") + "%03d+01:00" % (stamp.microsecond // 1000)
+
+
+def error(status, code, message, resource_id=None, headers=None):
+    body = {"errorCode": code, "message": message}
+    if resource_id is not None:
+        body["resourceId"] = str(resource_id)
+    return json_response(status, body, headers)
+
+
+def repository_id(name):
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, "veeamsim-repository:" + name))
+
+
+def name_matches(pattern, name):
+    """VBR's nameFilter: `*` at the start and/or the end is a wildcard, every other character (an inner `*` too)
+    is itself; case-insensitive."""
+    pattern = pattern.lower()
+    name = name.lower()
+    head = pattern.startswith("*")
+    tail = pattern.endswith("*") and len(pattern) > 1
+    core = pattern[1 if head else 0:len(pattern) - 1 if tail else len(pattern)]
+    if head and tail:
+        return core in name
+    if head:
+        return name.endswith(core)
+    if tail:
+        return name.startswith(core)
+    return name == core
+
+
+class Checked(object):
+    """What prepare() learnt about a request: its revision, document and operation."""
+
+    __slots__ = ("revision", "doc", "call")
+
+    def __init__(self, revision, doc, call):
+        self.revision = revision
+        self.doc = doc
+        self.call = call
+
+
+class Ctx(object):
+    """One request being handled (under the model lock)."""
+
+    def __init__(self, model, req):
+        self.model = model
+        self.req = req
+        self.now = state.now()
+        self.revision = req.vbr.revision
+        self.doc = req.vbr.doc
+        self.call = req.vbr.call
+        self.query = req.vbr.call.query
+        self.legacy = vbrdoc.REVISIONS.index(self.revision) <= vbrdoc.REVISIONS.index(LAST_LEGACY)
+        self.user = None
+        self.chain = None
+
+    def word(self, value):
+        """Status and workload words are lower case up to 1.2-rev1 (`running`, `vm`), capitalised from 1.3."""
+        return value.lower() if self.legacy else value
+
+    def job_type(self, job):
+        """The job's type word in this revision, or None when this server does not show the job."""
+        if job.server_id != self.model.vbr_server.id:
+            return None
+        word = job.vbr_type
+        if self.legacy:
+            word = data.VBR_TYPE_12.get(word)
+        return word
+
+    def visible_jobs(self):
+        return [job for job in self.model.jobs.values() if self.job_type(job) is not None]
+
+    def job(self, job_id):
+        job = self.model.jobs.get(str(job_id))
+        if job is None or self.job_type(job) is None:
+            return None
+        return job
+
+    def only_defined(self, schema_name, obj):
+        """The properties of obj that the revision's schema defines (progressPercent is not in 1.2, ...)."""
+        allowed = self.doc.properties(schema_name)
+        return dict((key, value) for key, value in obj.items() if key in allowed)
+
+
+# --------------------------------------------------------------------------- entry points (server.py)
+def prepare(model, req):
+    """Outside the model lock: the x-api-version and document checks. A refusal answer, or None to go on."""
+    served = served_revisions(model.vbr_version)
+    revision = (req.header("x-api-version") or "").strip()
+    req.vbr = None
+    if revision not in served:
+        with model.lock:
+            model.counters["vbr"]["unsupported_version"] += 1
+        return error(400, "NotImplemented", "Unsupported RESTAPI version. The following versions are supported: %s."
+                     % ", ".join("v" + rev for rev in served))
+    doc = vbrdoc.document(revision)
+    try:
+        call = doc.check_request(req)
+    except vbrdoc.Refused as exc:
+        with model.lock:
+            model.counters["vbr"]["refused_requests"] += 1
+        req.vbr = Checked(revision, doc, None)
+        return error(400, exc.error_code, exc.message)
+    req.vbr = Checked(revision, doc, call)
+    return None
+
+
+def handle(model, req):
+    """Under the model lock: authentication and the operation."""
+    ctx = Ctx(model, req)
+    operation = ctx.doc.operation(ctx.call.template, req.method)
+    if operation.get("security", ctx.doc.spec.get("security")):
+        denied = authenticate(ctx)
+        if denied is not None:
+            return denied
+    handler = ROUTES.get((req.method, ctx.call.template))
+    if handler is None:
+        return error(501, "NotImplemented", "The simulator does not implement %s %s (it is part of revision %s)."
+                     % (req.method, ctx.call.template, ctx.revision))
+    return handler(ctx)
+
+
+def finish(model, req, resp):
+    """Outside the model lock: validate the answer against the revision's document (when validation is on)."""
+    if not model.vbr_validate:
+        return resp
+    checked = getattr(req, "vbr", None)
+    revision = checked.revision if checked is not None else VERSIONS[model.vbr_version][0]
+    doc = checked.doc if checked is not None else vbrdoc.document(revision)
+    content_type = dict((name.lower(), value) for name, value in resp.headers).get("content-type")
+    problem = doc.response_problem(req, resp.status, content_type, resp.body, resp.headers)
+    if problem:
+        with model.lock:
+            model.counters["vbr"]["schema_violations"] += 1
+            model.vbr_violations.append({"method": req.method, "path": req.path, "status": resp.status,
+                                         "revision": revision, "error": problem})
+    return resp
+
+
+def fault_response(req, fault):
+    status = int(fault["status"])
+    headers = []
+    if fault.get("retry_after") is not None:
+        headers.append(("Retry-After", str(fault["retry_after"])))
+    return error(status, ERROR_CODES.get(status, "UnknownError"),
+                 fault.get("message") or "Simulated fault %d" % status, headers=headers)
+
+
+def internal_error(req):
+    return error(500, "UnknownError", "Internal server error")
+
+
+# --------------------------------------------------------------------------- authentication
+def authenticate(ctx):
+    scheme, _sep, token = (ctx.req.header("Authorization") or "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return error(401, "InvalidToken", "The request has no bearer access token (Authorization: Bearer <token>).")
+    entry, expired = ctx.model.vbr_lookup(token.strip(), ctx.now)
+    if entry is None:
+        return error(401, "InvalidToken", "The access token is not valid.")
+    if expired:
+        return error(401, "ExpiredToken", "The access token has expired.")
+    ctx.user = entry["user"]
+    ctx.chain = entry["chain"]
+    return None
+
+
+def token_model(ctx, access, refresh):
+    lifetime = ctx.model.vbr_token_lifetime
+    return {"access_token": access, "token_type": "bearer", "refresh_token": refresh, "expires_in": int(lifetime),
+            ".issued": fmt_time(ctx.now), ".expires": fmt_time(ctx.now + lifetime)}
+
+
+def token(ctx):
+    model = ctx.model
+    counters = model.counters["vbr"]
+    form = dict(parse_qsl(ctx.req.body.decode("utf-8", "replace"), keep_blank_values=True))
+    grant = form.get("grant_type", "").lower()
+    if grant == "password":
+        user = model.check_user(form.get("username", ""), form.get("password", ""))
+        if user is None:
+            counters["failed_logons"] += 1
+            return error(401, "AccessDenied", "Authentication failed: wrong user name or password.")
+        counters["tokens_issued"] += 1
+        access, refresh = model.vbr_issue(user, ctx.now)
+    elif grant == "refresh_token":
+        sent = form.get("refresh_token", "")
+        if sent in model.vbr_spent:
+            counters["refresh_reuse"] += 1
+            return error(401, "InvalidToken", "The refresh token has been used already: a refresh token works once.")
+        chain = model.vbr_use_refresh(sent)
+        if chain is None:
+            counters["failed_logons"] += 1
+            return error(401, "InvalidToken", "The refresh token is not valid.")
+        counters["tokens_refreshed"] += 1
+        access, refresh = model.vbr_issue(model.vbr_chains[chain]["user"], ctx.now, chain)
+    else:
+        return error(400, "UnexpectedContent", "The simulator supports grant_type password and refresh_token, not %s."
+                     % form.get("grant_type"))
+    return json_response(200, token_model(ctx, access, refresh), [("Cache-Control", "no-store")])
+
+
+def logout(ctx):
+    ctx.model.vbr_logout(ctx.chain)
+    ctx.model.counters["vbr"]["logouts"] += 1
+    return json_response(200, {})
+
+
+# --------------------------------------------------------------------------- representations
+def job_model(ctx, job):
+    """A complete JobModel of the job's type: the revision's template with the job's own facts."""
+    word = ctx.job_type(job)
+    model = dict(vbrmodels.job_template(ctx.doc, word).value)
+    model.update(id=job.id, name=job.name, type=word, description=job.description,
+                 isDisabled=not job.schedule_enabled)
+    schedule = model.get("schedule")
+    if isinstance(schedule, dict) and "runAutomatically" in schedule:
+        model["schedule"] = dict(schedule, runAutomatically=job.schedule_configured)
+    storage = model.get("storage")
+    if isinstance(storage, dict) and "backupRepositoryId" in storage:
+        model["storage"] = dict(storage, backupRepositoryId=repository_id(job.destination))
+    return model
+
+
+def _latest(ctx, job):
+    """(latest session, its view, the latest finished session's view)."""
+    sessions = ctx.model.sessions_by_job.get(job.id) or []
+    latest = view = finished = None
+    for sess in reversed(sessions):
+        current = state.SessionView(sess, ctx.now)
+        if latest is None:
+            latest, view = sess, current
+        if not current.running:
+            finished = current
+            break
+    return latest, view, finished
+
+
+def next_run_policy(job, when):
+    if not job.schedule_configured:
+        return "Not scheduled"
+    if not job.schedule_enabled:
+        return "Disabled"
+    return datetime.datetime.fromtimestamp(when, ZONE).strftime("%m/%d/%Y %I:%M %p")
+
+
+def job_state(ctx, job):
+    """The job's JobStateModel (the console's Jobs view)."""
+    latest, view, finished = _latest(ctx, job)
+    if view is not None and view.running:
+        status = ACTIVE_STATUS[view.state]
+    else:
+        status = "Inactive" if job.schedule_enabled else "Disabled"
+    if job.kind == "agent":
+        workload = "Server" if job.license_type == "Server" else "Workstation"
+    else:
+        workload = "Vm"
+    when = state.next_run(job, ctx.now)
+    obj = {
+        "id": job.id,
+        "name": job.name,
+        "type": ctx.job_type(job),
+        "description": job.description,
+        "status": ctx.word(status),
+        "lastResult": finished.result if finished is not None else "None",
+        "workload": ctx.word(workload),
+        "objectsCount": 1 + job.index % 7,
+        "highPriority": False,
+        "progressPercent": view.progress if view is not None else 0,
+        "nextRunPolicy": next_run_policy(job, when),
+    }
+    if latest is not None:
+        obj["lastRun"] = fmt_time(latest.start)
+        obj["sessionId"] = latest.id
+    if when is not None:
+        obj["nextRun"] = fmt_time(when)
+    if job.em_type != "Replica":
+        obj["repositoryId"] = repository_id(job.destination)
+        obj["repositoryName"] = job.destination
+    return ctx.only_defined("JobStateModel", obj)
+
+
+def session_model(ctx, sess, view=None):
+    view = view or state.SessionView(sess, ctx.now)
+    job = sess.job
+    result = {"result": view.result, "isCanceled": sess.stopped_at is not None and not view.running}
+    if view.result in ("Warning", "Failed") and view.failure_message:
+        result["message"] = view.failure_message
+    obj = {
+        "id": sess.id,
+        "name": job.name,
+        "jobId": job.id,
+        "sessionType": SESSION_TYPES[job.em_type],
+        "creationTime": fmt_time(sess.start),
+        "state": view.state,
+        "progressPercent": view.progress,
+        "result": result,
+        "usn": int((view.end or sess.start) * 1000),
+        "platformName": PLATFORM_NAMES[job.platform],
+    }
+    if view.end is not None:
+        obj["endTime"] = fmt_time(view.end)
+    return obj
+
+
+def page(ctx, items):
+    """(page, pagination) after skip and limit; ValueError for values VBR refuses."""
+    skip = ctx.query.get("skip", 0)
+    limit = ctx.query.get("limit", 200)
+    if skip < 0:
+        raise ValueError("skip must not be negative")
+    if limit < 1:
+        raise ValueError("limit must be at least 1")
+    chunk = items[skip:skip + limit]
+    return chunk, {"total": len(items), "count": len(chunk), "skip": skip, "limit": limit}
+
+
+def _sort(items, key, ascending):
+    """Sort by key (case-insensitive strings); items without a value go last whatever the direction."""
+    def sort_key(item):
+        value = key(item)
+        if isinstance(value, str):
+            value = value.lower()
+        return value
+    present = [item for item in items if key(item) is not None]
+    absent = [item for item in items if key(item) is None]
+    present.sort(key=sort_key, reverse=not ascending)
+    return present + absent
+
+
+# --------------------------------------------------------------------------- handlers
+def server_info(ctx):
+    if not ctx.user.admin:
+        return error(403, "AccessDenied", "Only the Veeam Backup Administrator role may read the server information.")
+    srv = ctx.model.vbr_server
+    info = dict(vbrmodels.server_info_template(ctx.doc).value)
+    info.update(vbrId=srv.id, name=srv.name, buildVersion=VERSIONS[ctx.model.vbr_version][1], patches=[])
+    if "platform" in info:
+        info["platform"] = "Windows"
+    return json_response(200, info)
+
+
+def server_time(ctx):
+    return json_response(200, ctx.only_defined("ServerTimeModel", {
+        "serverTime": fmt_time(ctx.now), "timeZone": TIME_ZONE_NAME, "ianaTimeZoneId": IANA_TIME_ZONE}))
+
+
+def list_jobs(ctx):
+    query = ctx.query
+    jobs = ctx.visible_jobs()
+    if "nameFilter" in query:
+        jobs = [job for job in jobs if name_matches(query["nameFilter"], job.name)]
+    if "typeFilter" in query:
+        jobs = [job for job in jobs if ctx.job_type(job) == query["typeFilter"]]
+    if "orderColumn" in query:
+        column = {"Name": lambda job: job.name, "Type": ctx.job_type,
+                  "Description": lambda job: job.description}[query["orderColumn"]]
+        jobs = _sort(jobs, column, query.get("orderAsc", True))
+    try:
+        chunk, pagination = page(ctx, jobs)
+    except ValueError as exc:
+        return error(400, "InvalidURI", str(exc))
+    return json_response(200, {"data": [job_model(ctx, job) for job in chunk], "pagination": pagination})
+
+
+def get_job(ctx):
+    job = ctx.job(ctx.call.path_params["id"])
+    if job is None:
+        return not_found_job(ctx)
+    return json_response(200, job_model(ctx, job))
+
+
+def not_found_job(ctx):
+    job_id = ctx.call.path_params["id"]
+    return error(404, "NotFound", "Job %s was not found." % job_id, resource_id=job_id)
+
+
+# JobStatesFilters: query parameter -> test of a JobStateModel
+STATE_FILTERS = {
+    "nameFilter": lambda st, value: name_matches(value, st["name"]),
+    "typeFilter": lambda st, value: st["type"] == value,
+    "lastResultFilter": lambda st, value: st["lastResult"] == value,
+    "statusFilter": lambda st, value: st["status"] == value,
+    "workloadFilter": lambda st, value: st["workload"] == value,
+    "lastRunAfterFilter": lambda st, value: "lastRun" in st and _epoch(st["lastRun"]) > value.timestamp(),
+    "lastRunBeforeFilter": lambda st, value: "lastRun" in st and _epoch(st["lastRun"]) < value.timestamp(),
+    "isHighPriorityJobFilter": lambda st, value: st.get("highPriority", False) == value,
+    "repositoryIdFilter": lambda st, value: st.get("repositoryId") == str(value),
+    "objectsCountFilter": lambda st, value: st["objectsCount"] == value,
+    # no job of the world runs after another job
+    "afterJobIdFilter": lambda st, value: False,
+    "afterJobNameFilter": lambda st, value: False,
+}
+STATE_ORDER = {"Name": "name", "Type": "type", "Status": "status", "LastRun": "lastRun", "LastResult": "lastResult",
+               "NextRun": "nextRun", "Description": "description", "RepositoryId": "repositoryId",
+               "ObjectsCount": "objectsCount", "RepositoryName": "repositoryName", "AfterJobName": "afterJobName"}
+# filters and orders a job's own fields answer, without rendering its state
+CHEAP_FILTERS = ("idFilter", "nameFilter", "typeFilter")
+CHEAP_ORDERS = ("Name", "Type", "Description")
+
+
+def _epoch(text):
+    return datetime.datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%f%z").timestamp()
+
+
+def job_states(ctx):
+    query = ctx.query
+    jobs = ctx.visible_jobs()
+    if "idFilter" in query:
+        jobs = [job for job in jobs if job.id == str(query["idFilter"])]
+    if "nameFilter" in query:
+        jobs = [job for job in jobs if name_matches(query["nameFilter"], job.name)]
+    if "typeFilter" in query:
+        jobs = [job for job in jobs if ctx.job_type(job) == query["typeFilter"]]
+    filters = [(name, value) for name, value in query.items() if name in STATE_FILTERS and name not in CHEAP_FILTERS]
+    column = query.get("orderColumn")
+    ascending = query.get("orderAsc", True)
+    try:
+        if not filters and column in (None,) + CHEAP_ORDERS:
+            # only the page is rendered: paging through 10 000 jobs must not render every job on every page
+            if column is not None:
+                key = {"Name": lambda job: job.name, "Type": ctx.job_type,
+                       "Description": lambda job: job.description}[column]
+                jobs = _sort(jobs, key, ascending)
+            chunk, pagination = page(ctx, jobs)
+            return json_response(200, {"data": [job_state(ctx, job) for job in chunk], "pagination": pagination})
+        states = [job_state(ctx, job) for job in jobs]
+        for name, value in filters:
+            states = [st for st in states if STATE_FILTERS[name](st, value)]
+        if column is not None:
+            field = STATE_ORDER[column]
+            states = _sort(states, lambda st: _epoch(st[field]) if field in ("lastRun", "nextRun") and st.get(field)
+                           else st.get(field), ascending)
+        chunk, pagination = page(ctx, states)
+    except ValueError as exc:
+        return error(400, "InvalidURI", str(exc))
+    return json_response(200, {"data": chunk, "pagination": pagination})
+
+
+def job_action(action):
+    def handler(ctx):
+        job = ctx.job(ctx.call.path_params["id"])
+        if job is None:
+            return not_found_job(ctx)
+        if not (ctx.user.admin or ctx.user.operator):
+            return error(403, "AccessDenied", "Access denied: starting, stopping and retrying jobs needs the Veeam "
+                                              "Backup Administrator or Veeam Backup Operator role.")
+        ctx.model.counters["actions"][action] += 1
+        try:
+            _message, sess = ctx.model.act(job, action, ctx.now, "vbr")
+        except state.ActionError as exc:
+            return error(400, "UnexpectedContent", exc.message, resource_id=job.id)
+        return json_response(201, session_model(ctx, sess))
+    return handler
+
+
+def job_toggle(action):
+    def handler(ctx):
+        job = ctx.job(ctx.call.path_params["id"])
+        if job is None:
+            return not_found_job(ctx)
+        if not ctx.user.admin:
+            return error(403, "AccessDenied", "Access denied: enabling and disabling jobs needs the Veeam Backup "
+                                              "Administrator role.")
+        ctx.model.counters["actions"][action] += 1
+        ctx.model.act(job, action, ctx.now, "vbr")     # enabling an enabled job is no error
+        # 1.3 documents answer 204; the 1.2-rev1 document answers 200 with an EmptySuccessResponse
+        if "204" in ctx.doc.operation(ctx.call.template, "POST")["responses"]:
+            return Response(204)
+        return json_response(200, {})
+    return handler
+
+
+# SessionsFilters: query parameter -> test of (session, view); the view is computed only when a test needs it
+SESSION_FILTERS = {
+    "nameFilter": lambda sess, view, value: name_matches(value, sess.job.name),
+    "createdAfterFilter": lambda sess, view, value: sess.start > value.timestamp(),
+    "createdBeforeFilter": lambda sess, view, value: sess.start < value.timestamp(),
+    "endedAfterFilter": lambda sess, view, value: view().end is not None and view().end > value.timestamp(),
+    "endedBeforeFilter": lambda sess, view, value: view().end is not None and view().end < value.timestamp(),
+    "typeFilter": lambda sess, view, value: SESSION_TYPES[sess.job.em_type] in value,
+    "stateFilter": lambda sess, view, value: view().state == value,
+    "resultFilter": lambda sess, view, value: view().result in value,
+}
+SESSION_ORDER = {
+    "Name": lambda sess, view: sess.job.name,
+    "SessionType": lambda sess, view: SESSION_TYPES[sess.job.em_type],
+    "CreationTime": lambda sess, view: sess.start,
+    "EndTime": lambda sess, view: view().end,
+    "State": lambda sess, view: view().state,
+    "Result": lambda sess, view: view().result,
+    "InitiatedBy": lambda sess, view: "",
+}
+
+
+def list_sessions(ctx):
+    query = ctx.query
+    model = ctx.model
+    if "jobIdFilter" in query:
+        job = ctx.job(query["jobIdFilter"])
+        sessions = list(model.sessions_by_job.get(job.id, [])) if job is not None else []
+    else:
+        visible = set(job.id for job in ctx.visible_jobs())
+        sessions = [sess for sess in model.sessions if sess.job.id in visible]
+    views = {}
+
+    def view_of(sess):
+        def view():
+            found = views.get(sess.id)
+            if found is None:
+                found = views[sess.id] = state.SessionView(sess, ctx.now)
+            return found
+        return view
+    for name, value in query.items():
+        test = SESSION_FILTERS.get(name)
+        if test is not None:
+            sessions = [sess for sess in sessions if test(sess, view_of(sess), value)]
+    if "orderColumn" in query:
+        order = SESSION_ORDER[query["orderColumn"]]
+        sessions = _sort(sessions, lambda sess: order(sess, view_of(sess)), query.get("orderAsc", True))
+    try:
+        chunk, pagination = page(ctx, sessions)
+    except ValueError as exc:
+        return error(400, "InvalidURI", str(exc))
+    return json_response(200, {"data": [session_model(ctx, sess, views.get(sess.id)) for sess in chunk],
+                               "pagination": pagination})
+
+
+def get_session(ctx):
+    session_id = str(ctx.call.path_params["id"])
+    sess = ctx.model.sessions_by_id.get(session_id)
+    if sess is None or ctx.job_type(sess.job) is None:
+        return error(404, "NotFound", "Session %s was not found." % session_id, resource_id=session_id)
+    return json_response(200, session_model(ctx, sess))
+
+
+ROUTES = {
+    ("POST", "/api/oauth2/token"): token,
+    ("POST", "/api/oauth2/logout"): logout,
+    ("GET", "/api/v1/serverInfo"): server_info,
+    ("GET", "/api/v1/serverTime"): server_time,
+    ("GET", "/api/v1/jobs"): list_jobs,
+    ("GET", "/api/v1/jobs/{id}"): get_job,
+    ("GET", "/api/v1/jobs/states"): job_states,
+    ("POST", "/api/v1/jobs/{id}/start"): job_action("start"),
+    ("POST", "/api/v1/jobs/{id}/stop"): job_action("stop"),
+    ("POST", "/api/v1/jobs/{id}/retry"): job_action("retry"),
+    ("POST", "/api/v1/jobs/{id}/enable"): job_toggle("enable"),
+    ("POST", "/api/v1/jobs/{id}/disable"): job_toggle("disable"),
+    ("GET", "/api/v1/sessions"): list_sessions,
+    ("GET", "/api/v1/sessions/{id}"): get_session,
+}
