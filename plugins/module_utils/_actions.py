@@ -92,6 +92,15 @@ def _is_new(session, previous):
     return session['creation_time'] != previous['creation_time'] or (session['running'] and not previous['running'])
 
 
+def run_verdict(session, fail_on_warning=False):
+    """How an ended run is judged: ``failed`` (it ended Failed, or Warning with ``fail_on_warning``), ``warning``
+    or ``ok``."""
+    ended = session['result']
+    if ended == 'Failed' or (ended == 'Warning' and fail_on_warning):
+        return 'failed'
+    return 'warning' if ended == 'Warning' else 'ok'
+
+
 class JobActions:
     """Runs one action on jobs, each job from reading its state to the end of its run."""
 
@@ -224,11 +233,21 @@ class JobActions:
         session, name = result['session'], result['job']['name']
         ended = session['result']
         detail = ': %s' % session['failure_message'] if session['failure_message'] else ''
-        if ended == 'Failed' or (ended == 'Warning' and self.fail_on_warning):
+        verdict = run_verdict(session, self.fail_on_warning)
+        if verdict == 'failed':
             result['failed'] = True
             result['msg'] = 'job %r: the run ended %s%s' % (name, ended, detail)
-        elif ended == 'Warning':
+        elif verdict == 'warning':
             result['warnings'].append('job %r: the run ended with a warning%s' % (name, detail))
             result['msg'] += '; the run ended Warning'
         else:
             result['msg'] += '; the run ended %s' % ended
+
+    # -- for other actions that start a job's run (veeam_quick_backup) -------------------------------
+    def find_run(self, job, previous, deadline, result):
+        """The run of ``job`` that began after ``previous``: what was started, where the API does not say."""
+        return self._find_new_session(job, previous, deadline, result)
+
+    def await_run(self, job, session, deadline, result):
+        """``session`` of ``job`` once it has ended; fails when ``deadline`` passes first."""
+        return self._await(job, session, deadline, result)
