@@ -14,7 +14,10 @@ import base64
 import re
 import threading
 import time
+from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
+from itertools import islice
+from xml.sax.saxutils import escape as xml_escape
 
 try:
     from urllib.parse import urlsplit
@@ -29,8 +32,10 @@ from ansible_collections.backupops.veeam.plugins.module_utils._errors import (
     VeeamProtocolError,
     VeeamTaskError,
     VeeamTimeoutError,
+    VeeamUnsupportedError,
     http_error,
 )
+from ansible_collections.backupops.veeam.plugins.module_utils._machines import candidate, machine_state, restore_point
 from ansible_collections.backupops.veeam.plugins.module_utils._normalize import (
     RESULTS,
     apply_last_session,
@@ -44,11 +49,13 @@ from ansible_collections.backupops.veeam.plugins.module_utils._parse import (
     em_items,
     em_link,
     format_time,
+    guid_of,
     is_guid,
     parse_body,
     to_bool,
     to_int,
     to_text,
+    utc_time,
 )
 
 SESSION_HEADER = 'X-RestSvcSessionId'
@@ -57,6 +64,11 @@ PAGE_SIZE = 500
 PAGE_WORKERS = 4
 # up to this many jobs, their latest sessions are fetched with one JobUid filter per page of jobs
 LAST_SESSION_CHUNK = 20
+# a machine's lookup reads its newest restore points, this many: all of them for most machines, which tells that no
+# other machine of that name is hiding behind them
+POINT_PAGE = 100
+# the latest task sessions of a machine read to find its last result and the run that made its newest point
+TASK_PAGE = 10
 _ENUM_WORD = re.compile(r'^[A-Za-z][A-Za-z0-9]*$')
 
 
@@ -198,12 +210,15 @@ class EMClient:
             self.transport.close()
 
     # -- requests ------------------------------------------------------------------------------
-    def send(self, method, path, params=None, idempotent=None):
+    def send(self, method, path, params=None, idempotent=None, xml_body=None):
         """Send with the session header; log on again once when the session has expired (401)."""
         for attempt in (1, 2):
             token = self._session_token
-            response = self.transport.send(method, path, params=params, idempotent=idempotent,
-                                           headers={SESSION_HEADER: token, 'Accept': 'application/xml'})
+            headers = {SESSION_HEADER: token, 'Accept': 'application/xml'}
+            if xml_body is not None:
+                headers['Content-Type'] = 'application/xml'  # EM reads XML bodies in the order of the XSD
+            response = self.transport.send(method, path, params=params, idempotent=idempotent, headers=headers,
+                                           data=xml_body.encode('utf-8') if xml_body is not None else None)
             if response.status_code == 401 and attempt == 1:
                 # sessions expire after 15 idle minutes; a 401 means nothing was done, so resending is safe.
                 # Parallel workers share the session: the first one to see the 401 logs on for all.
@@ -213,9 +228,9 @@ class EMClient:
                 continue
             return response
 
-    def request(self, method, path, params=None, expect=(200,), idempotent=None):
+    def request(self, method, path, params=None, expect=(200,), idempotent=None, xml_body=None):
         """Send and parse; raise a VeeamError for any status not in ``expect``. Returns ``(root, body)``."""
-        response = self.send(method, path, params=params, idempotent=idempotent)
+        response = self.send(method, path, params=params, idempotent=idempotent, xml_body=xml_body)
         if response.status_code not in expect:
             self._raise(response, '%s %s' % (method, path))
         return parse_body(response.headers.get('Content-Type'), response.text, response.status_code)
@@ -291,6 +306,10 @@ class EMClient:
     # -- tasks ---------------------------------------------------------------------------------
     def wait_task(self, task, timeout=600, poll_interval=1.0, sleep=time.sleep):
         """Poll an EM Task until it is Finished; raise VeeamTaskError when it ended with Success=false."""
+        return self.wait_task_entity(task, timeout, poll_interval, sleep)[0]
+
+    def wait_task_entity(self, task, timeout=600, poll_interval=1.0, sleep=time.sleep):
+        """As wait_task; returns ``(summary, the finished Task as the server wrote it)`` (for its links)."""
         summary = task_summary(task)
         deadline = time.monotonic() + timeout
         session = self._session_token
@@ -300,7 +319,8 @@ class EMClient:
                                         % (summary['id'], summary['operation'], timeout), details={'task': summary})
             sleep(poll_interval)
             try:
-                summary = task_summary(self.get('/tasks/%s' % summary['id']))
+                task = self.get('/tasks/%s' % summary['id'])
+                summary = task_summary(task)
             except VeeamNotFoundError:
                 if self._session_token == session:
                     raise
@@ -308,11 +328,11 @@ class EMClient:
                 # module logged on again, so the task cannot be read any more: go on without it
                 self._warn('could not follow task %s (%s) to its end: the Enterprise Manager session expired while '
                            'it ran' % (summary['id'], summary['operation']))
-                return dict(summary, state='Unknown')
+                return dict(summary, state='Unknown'), {}
         if summary['success'] is False:
             raise VeeamTaskError('Enterprise Manager task %s (%s) failed: %s'
                                  % (summary['id'], summary['operation'], summary['message']), details={'task': summary})
-        return summary
+        return summary, task
 
     # -- jobs ----------------------------------------------------------------------------------
     def find_jobs(self, agent=False, job_id=None, name=None, backup_server=None, types=None,
@@ -446,3 +466,165 @@ class EMClient:
                     if not remaining:
                         break
         return found
+
+    # -- machines: what veeam_restore_point_info and veeam_quick_backup need ----------------------------
+    def find_machines(self, name, kind='any', backup_server=None):
+        """The VMs (``VmRestorePoint`` by ``VmDisplayName``) and computers (``AgentRestorePoint`` by ``ComputerName``)
+        whose restore points the query service finds for ``name``, one candidate per machine and backup server.
+
+        One request per kind: the newest POINT_PAGE points, which also serve as the machine's restore points. A
+        machine with more points than that could hide another of the same name on another server behind them: then
+        one more request (``BackupServerUid!=``) asks for one point of any other.
+        """
+        kinds = ['vm', 'computer'] if kind == 'any' else [kind]
+        if len(kinds) == 1:
+            return self._machines_of_kind(kinds[0], name, backup_server)
+        with ThreadPoolExecutor(max_workers=len(kinds)) as pool:
+            found = list(pool.map(lambda each: self._machines_of_kind(each, name, backup_server), kinds))
+        return [machine for machines in found for machine in machines]
+
+    def _point_query(self, kind, name, backup_server=None, server_uid=None, page_size=POINT_PAGE, other_than=None):
+        query_type, field = POINT_QUERIES[kind]
+        conditions = ['%s==%s' % (field, quote(name))]
+        if backup_server:
+            conditions.append(server_condition(backup_server))
+        if server_uid:
+            conditions.append('BackupServerUid==' + quote(server_uid))
+        if other_than:
+            conditions.append('BackupServerUid!=' + quote(other_than))
+        return list(islice(self.query(query_type, conditions, sort_desc='CreationTime', page_size=page_size), page_size))
+
+    def _machines_of_kind(self, kind, name, backup_server):
+        entities = self._point_query(kind, name, backup_server)
+        complete = len(entities) < POINT_PAGE
+        groups = OrderedDict()
+        for entity in entities:
+            groups.setdefault(em_machine_key(kind, entity), []).append(entity)
+        found = [self._candidate(kind, points, complete) for points in groups.values()]
+        if len(found) == 1 and not complete:
+            others = self._point_query(kind, name, backup_server, page_size=1,
+                                       other_than=found[0]['_ref']['server_uid'])
+            found.extend(self._candidate(kind, others, False) for dummy in others[:1])
+        return found
+
+    @staticmethod
+    def _candidate(kind, points, complete):
+        newest = points[0]
+        server = em_link(newest, 'Up', 'BackupServerReference') or {}
+        server_id = guid_of(ci_get(server, 'Href'))
+        vm_ref = to_text(ci_get(newest, 'HierarchyObjRef')) if kind == 'vm' else None
+        return candidate(
+            em_machine_name(kind, newest), kind, platform=em_platform(vm_ref),
+            backup_server_id=server_id, backup_server_name=to_text(ci_get(server, 'Name')),
+            ref={'points': points, 'complete': complete, 'key': em_machine_key(kind, newest), 'vm_ref': vm_ref,
+                 'server_uid': 'urn:veeam:BackupServer:%s' % server_id if server_id else None})
+
+    def machine_state(self, found, limit=1, include_raw=False):
+        """The machine's newest points (those its lookup read, the first time), its own latest task session
+        (``BackupTaskSession`` by ``VmDisplayName`` on its server: State, Result, Reason), and the job of its newest
+        point: the task session that made that point (its Related VmRestorePoint link), else the latest one that
+        ended well, whose job session (``/backupSessions/{id}``) names the job. Two or three requests."""
+        ref, kind = found['_ref'], found['kind']
+        points = ref.pop('points', None)  # read again when the machine is read again (after a quick backup)
+        if points is None or (len(points) < limit and not ref['complete']):
+            points = [point for point in self._point_query(kind, found['name'], server_uid=ref['server_uid'],
+                                                           page_size=max(limit, 1))
+                      if em_machine_key(kind, point) == ref['key']]
+        tasks = []
+        if found['name']:
+            conditions = ['VmDisplayName==' + quote(found['name'])]
+            if ref['server_uid']:
+                conditions.append('BackupServerUid==' + quote(ref['server_uid']))
+            tasks = [task for task in islice(self.query('BackupTaskSession', conditions, sort_desc='CreationTime',
+                                                        page_size=TASK_PAGE), TASK_PAGE)
+                     if (to_text(ci_get(task, 'VmDisplayName')) or found['name']).lower() == found['name'].lower()]
+        ended = [task for task in tasks if to_text(ci_get(task, 'Result')) in RESULTS
+                 and (to_text(ci_get(task, 'State')) or 'Completed') not in ('InProgress', 'Pending')]
+        last = ended[0] if ended else None
+        newest_id = uid_id(to_text(ci_get(points[0], 'UID'))) if points else None
+        maker = next((task for task in ended if newest_id and newest_id == guid_of(
+            ci_get(em_link(task, 'Related', 'VmRestorePoint') or {}, 'Href'))), None)
+        if maker is None:
+            maker = next((task for task in ended if to_text(ci_get(task, 'Result')) in ('Success', 'Warning')), None)
+        job = self._job_of_task(maker) if maker is not None and points else None
+        last_result = to_text(ci_get(last, 'Result')) if last is not None else None
+        restore_points = [restore_point(
+            uid_id(to_text(ci_get(point, 'UID'))), utc_time(ci_get(point, 'CreationTimeUTC')),
+            to_text(ci_get(point, 'PointType')),
+            job['id'] if job and index == 0 else None, job['name'] if job and index == 0 else None, None,
+            raw=point if include_raw else None) for index, point in enumerate(points[:max(limit, 1)])]
+        return machine_state(
+            restore_points, latest=restore_points[0]['creation_time'] if restore_points else None,
+            job_id=job['id'] if job else None, job_name=job['name'] if job else None, last_result=last_result,
+            last_message=(to_text(ci_get(last, 'Reason')) or None) if last_result in ('Warning', 'Failed') else None,
+            job=job, raw={'restore_point': points[0] if points else None, 'task_session': last} if include_raw else None)
+
+    def _job_of_task(self, task):
+        """The job dict (id, uid, name, type) of a task session's job session, or None when it cannot be read."""
+        session_id = guid_of(to_text(ci_get(task, 'JobSessionUid')))
+        if not session_id:
+            return None
+        try:
+            dummy, entity = self.request('GET', '/backupSessions/%s' % session_id, params={'format': 'Entity'})
+        except VeeamNotFoundError:
+            return None
+        uid = to_text(ci_get(entity, 'JobUid'))
+        if not uid:
+            return None
+        return {'id': uid_id(uid), 'uid': uid, 'name': to_text(ci_get(entity, 'JobName')),
+                'type': to_text(ci_get(entity, 'JobType')) or 'Backup'}
+
+    def check_quick_backup(self, machine):
+        """Enterprise Manager backs up one VM (``?action=quickbackup``), not one Veeam Agent computer."""
+        if machine['kind'] != 'vm':
+            raise VeeamUnsupportedError(
+                'Enterprise Manager has no quick backup for Veeam Agent computers (its quickbackup action takes a VM; '
+                'an agent job can only be started whole); api: vbr has one from VBR 13.1 on')
+        if not machine['_candidate']['_ref'].get('vm_ref') or not machine['backup_server_id']:
+            raise VeeamUnsupportedError('Enterprise Manager did not give the VM reference (HierarchyObjRef) or the backup '
+                                        'server of %r, which a quick backup needs' % machine['name'])
+
+    def quick_backup(self, machine, task_timeout=600):
+        """``POST /backupServers/{id}?action=quickbackup`` with the VM's reference (the HierarchyObjRef of its restore
+        point); follow the Task; its Related link names the job session it started."""
+        ref = machine['_candidate']['_ref']
+        spec = ('<?xml version="1.0" encoding="utf-8"?><QuickBackupStartupSpec xmlns="http://www.veeam.com/ent/v1.0">'
+                '<VmRef>%s</VmRef></QuickBackupStartupSpec>' % xml_escape(ref['vm_ref']))
+        dummy, task = self.request('POST', '/backupServers/%s' % machine['backup_server_id'],
+                                   params={'action': 'quickbackup'}, expect=(200, 201, 202), idempotent=False,
+                                   xml_body=spec)
+        summary, finished = self.wait_task_entity(task, timeout=task_timeout, poll_interval=0.5)
+        job, session = machine['_job'], None
+        link = em_link(finished, 'Related', 'BackupJobSession') or em_link(finished, 'Related')
+        if link and ci_get(link, 'Href'):
+            dummy, entity = self.request('GET', relative(ci_get(link, 'Href')))
+            session = em_session(entity)
+            if session['job_id']:
+                job = dict(job or {}, id=session['job_id'], uid=to_text(ci_get(entity, 'JobUid')),
+                           name=session['job_name'] or (job or {}).get('name'), type=session['job_type'] or 'Backup')
+        return {'task': summary, 'session': session, 'job': job}
+
+
+POINT_QUERIES = {'vm': ('VmRestorePoint', 'VmDisplayName'), 'computer': ('AgentRestorePoint', 'ComputerName')}
+
+
+def em_machine_name(kind, point):
+    """The machine's name on a restore point: a VM point's VmDisplayName; for a computer, its Name up to the ``@``
+    (``rhel72@2025-12-17 02:01:05``)."""
+    name = to_text(ci_get(point, 'Name')) or ''
+    if kind == 'vm':
+        return to_text(ci_get(point, 'VmDisplayName')) or name.rsplit('@', 1)[0] or None
+    return name.rsplit('@', 1)[0] if '@' in name else (name or None)
+
+
+def em_machine_key(kind, point):
+    """What tells two machines of one name apart: the backup server, and the VM's reference (else its name)."""
+    server = guid_of(ci_get(em_link(point, 'Up', 'BackupServerReference') or {}, 'Href')) or ''
+    ref = to_text(ci_get(point, 'HierarchyObjRef')) if kind == 'vm' else None
+    return (kind, server.lower(), (ref or em_machine_name(kind, point) or '').lower())
+
+
+def em_platform(vm_ref):
+    """The platform word of a HierarchyObjRef: ``urn:VMware:Vm:...`` gives VMware (HyperV, vCloud likewise)."""
+    parts = (vm_ref or '').split(':')
+    return parts[1] if len(parts) > 3 and parts[0].lower() == 'urn' else None

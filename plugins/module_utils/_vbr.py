@@ -13,6 +13,7 @@ __metaclass__ = type
 import re
 import threading
 import time
+from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.backupops.veeam.plugins.module_utils._errors import (
@@ -24,13 +25,20 @@ from ansible_collections.backupops.veeam.plugins.module_utils._errors import (
     VeeamUnsupportedError,
     http_error,
 )
+from ansible_collections.backupops.veeam.plugins.module_utils._machines import candidate, machine_state, restore_point
 from ansible_collections.backupops.veeam.plugins.module_utils._normalize import (
     RESULTS,
     select_sessions,
     vbr_job,
     vbr_session,
 )
-from ansible_collections.backupops.veeam.plugins.module_utils._parse import format_time, guid_of, is_guid, parse_body
+from ansible_collections.backupops.veeam.plugins.module_utils._parse import (
+    format_time,
+    guid_of,
+    is_guid,
+    parse_body,
+    utc_time,
+)
 
 VERSION_HEADER = 'x-api-version'
 PAGE_LIMIT = 500
@@ -110,6 +118,22 @@ class Revision:
             return word
         return self._RENAMED.get(word, word)
 
+    # Quick Backup of one machine (POST /api/v1/jobs/quickBackup/{endpoint}) per machine family: the endpoint and
+    # the first revision that has it. 1.2-rev1 and 1.3-rev1 have vSphere only; Hyper-V and agents come with 1.3-rev2.
+    _QUICK_BACKUP = {'vsphere': ('vSphere', (1, 2, 1)), 'hyperv': ('hyperV', (1, 3, 2)), 'agent': ('agent', (1, 3, 2))}
+
+    def quick_backup_endpoint(self, family):
+        """``(path, first Revision that has it)`` of the quick backup of a ``vsphere``, ``hyperv`` or ``agent`` machine."""
+        endpoint, since = self._QUICK_BACKUP[family]
+        return '/api/v1/jobs/quickBackup/%s' % endpoint, Revision('%d.%d-rev%d' % since)
+
+    def inventory_platform(self, family):
+        """The ``platform`` of the quick backup body (the InventoryObjectModel discriminator): its EPlatformType word
+        ``VMware`` through 1.2, the EInventoryPlatformType word ``VSphere`` from 1.3 on."""
+        if family == 'vsphere':
+            return 'VMware' if self.key < (1, 3, 0) else 'VSphere'
+        return {'hyperv': 'HyperV', 'agent': 'Agent'}[family]
+
     def require(self, feature, since, pinned=False):
         """Raise VeeamUnsupportedError unless this revision is ``since`` (a Revision) or later.
 
@@ -127,6 +151,14 @@ class Revision:
 SUPPORTED_REVISIONS = tuple(Revision('%d.%d-rev%d' % key) for key in sorted(Revision.VBR_VERSIONS, reverse=True))
 AGENT_JOBS = ('Veeam Agent jobs are available', Revision('1.3-rev0'))
 RETRY = ('Retrying a job (POST /api/v1/jobs/{id}/retry) is available', Revision('1.3-rev0'))
+QUICK_BACKUP_WORDS = {
+    'vsphere': 'Quick backup of a vSphere VM (POST /api/v1/jobs/quickBackup/vSphere) is available',
+    'hyperv': 'Quick backup of a Hyper-V VM (POST /api/v1/jobs/quickBackup/hyperV) is available',
+    'agent': 'Quick backup of a Veeam Agent computer (POST /api/v1/jobs/quickBackup/agent) is available',
+}
+AGENT_PLATFORMS = frozenset(('windowsphysical', 'linuxphysical', 'linuxphysicalppc'))
+# the latest task sessions of a machine read to find its own last result
+TASK_PAGE = 10
 
 
 def is_agent_type(job_type):
@@ -523,3 +555,157 @@ class VBRClient:
         body = self.request('POST', path, idempotent=False, expect=(200, 201))
         session = vbr_session(body, job) if isinstance(body, dict) and body.get('id') else None
         return {'task': None, 'session': session}
+
+    # -- machines: what veeam_restore_point_info and veeam_quick_backup need ----------------------------
+    def find_machines(self, name, kind='any', backup_server=None):
+        """The machines ``/api/v1/backupObjects?nameFilter=`` finds (VMs and computers with backups; containers,
+        templates and other objects are left out), one candidate per machine: a machine in several backups has a
+        backup object in each, told apart from other machines by its platform and its objectId (VMs) or computerId."""
+        if backup_server and not self._server_matches(backup_server):
+            return []
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            server = pool.submit(self.server_info)
+            objects = self.paged('/api/v1/backupObjects', {'nameFilter': name})
+            server = server.result() or {}
+        groups = OrderedDict()
+        for item in objects:
+            found_kind = vbr_object_kind(item)
+            if found_kind is not None and kind in ('any', found_kind):
+                groups.setdefault(vbr_machine_key(item), []).append(item)
+        return [candidate(items[0].get('name'), vbr_object_kind(items[0]), items[0].get('platformName'),
+                          server.get('vbrId'), server.get('name'), ref={'objects': items})
+                for items in groups.values()]
+
+    def machine_state(self, found, limit=1, include_raw=False):
+        """Its newest points (``/api/v1/restorePoints?backupObjectIdFilter=`` newest first, one request per backup
+        object), its own latest task session (``/api/v1/taskSessions?nameFilter=``), then the job of its newest
+        point (``/api/v1/backups/{backupId}``: ``jobId``, ``name``). Three requests for a machine in one backup."""
+        objects = found['_ref']['objects']
+        newest_first = {'orderColumn': 'CreationTime', 'orderAsc': 'false', 'skip': 0, 'limit': max(limit, 1)}
+        with ThreadPoolExecutor(max_workers=len(objects) + 1) as pool:
+            pages = [pool.submit(self.get, '/api/v1/restorePoints', dict(newest_first, backupObjectIdFilter=item['id']))
+                     for item in objects]
+            tasks = pool.submit(self.get, '/api/v1/taskSessions', {
+                'nameFilter': found['name'], 'typeFilter': 'Backup', 'orderColumn': 'CreationTime',
+                'orderAsc': 'false', 'skip': 0, 'limit': TASK_PAGE})
+            points = [point for page in pages for point in (page.result() or {}).get('data') or []]
+            tasks = (tasks.result() or {}).get('data') or []
+        points.sort(key=lambda point: utc_time(point.get('creationTime')) or '', reverse=True)
+        points = points[:max(limit, 1)]
+        backup_ids = list(OrderedDict.fromkeys(point['backupId'] for point in points if point.get('backupId')))
+        with ThreadPoolExecutor(max_workers=max(1, len(backup_ids))) as pool:
+            backups = dict(zip(backup_ids, pool.map(self._backup, backup_ids)))
+        restore_points = []
+        for point in points:
+            backup = backups.get(point.get('backupId')) or {}
+            restore_points.append(restore_point(
+                point.get('id'), utc_time(point.get('creationTime')), point.get('type'), backup.get('jobId'),
+                backup.get('name') if backup.get('jobId') else None, point.get('backupId'),
+                raw=point if include_raw else None))
+        newest = backups.get(points[0].get('backupId')) if points else None
+        job = None
+        if newest and newest.get('jobId'):
+            job = {'id': newest['jobId'], 'uid': newest['jobId'], 'name': newest.get('name'), 'type': newest.get('jobType')}
+        last = vbr_last_task(tasks, found['name'])
+        outcome = (last or {}).get('result') or {}
+        last_result = outcome.get('result') if outcome.get('result') in RESULTS else None
+        return machine_state(
+            restore_points, job_id=job['id'] if job else None, job_name=job['name'] if job else None,
+            last_result=last_result,
+            last_message=(outcome.get('message') or None) if last_result in ('Warning', 'Failed') else None,
+            job=job, raw={'backup_objects': objects, 'task_session': last} if include_raw else None)
+
+    def _backup(self, backup_id):
+        try:
+            return self.get('/api/v1/backups/%s' % backup_id)
+        except VeeamNotFoundError:
+            return None
+
+    def check_quick_backup(self, machine):
+        """Refuse, before any request, what the revision in use cannot back up alone: vSphere VMs from 1.2-rev1,
+        Hyper-V VMs and Veeam Agent computers from 1.3-rev2 only; and a machine whose request body cannot be built."""
+        family = vbr_family(machine['platform'])
+        if family is None:
+            raise VeeamUnsupportedError(
+                'the VBR REST API has no quick backup for %s machines (it has one for vSphere VMs, and from revision '
+                '1.3-rev2 on for Hyper-V VMs and Veeam Agent computers)' % (machine['platform'] or 'these'))
+        dummy, since = self.revision.quick_backup_endpoint(family)
+        self.revision.require(QUICK_BACKUP_WORDS[family], since, pinned=self._pinned is not None)
+        self._quick_backup_body(machine, family)
+
+    def _quick_backup_body(self, machine, family):
+        """The machine as the endpoint takes it, built from its backup object: a vSphere or Hyper-V VM's name,
+        ``objectId`` and ``hostName`` (the first segment of its ``path``), or an agent computer's ``computerId`` and
+        protection group. No inventory browsing: the inventory is refused to Backup Operators, who may run a
+        quick backup."""
+        objects = machine['_candidate']['_ref']['objects']
+        platform = self.revision.inventory_platform(family)
+        if family in ('vsphere', 'hyperv'):
+            item = next((item for item in objects if item.get('objectId') and item.get('path')), None)
+            if item is None:
+                raise VeeamUnsupportedError(
+                    "the server's backup object of %r has no objectId and path, from which the VM of a quick backup is "
+                    "named (objectId, hostName)" % machine['name'])
+            return {'platform': platform, 'type': 'VirtualMachine', 'name': item.get('name') or machine['name'],
+                    'hostName': re.split(r'[\\/]', item['path'])[0], 'objectId': item['objectId']}
+        item = next((item for item in objects if item.get('computerId') and item.get('protectionGroupIds')), None)
+        if item is None:
+            raise VeeamUnsupportedError(
+                "the server's backup object of %r has no computerId and protection group, which a quick backup of a "
+                "Veeam Agent computer needs" % machine['name'])
+        windows = (item.get('platformName') or '').lower().startswith('windows')
+        return {'platform': platform, 'id': item['computerId'], 'name': item.get('name') or machine['name'],
+                'type': 'WindowsComputer' if windows else 'LinuxComputer',
+                'protectionGroupId': item['protectionGroupIds'][0]}
+
+    def quick_backup(self, machine):
+        """``POST /api/v1/jobs/quickBackup/vSphere|hyperV`` answers 201 with the session of the job run it started;
+        ``/agent`` answers with the job only (``{"jobId"}``), whose new session is then looked for."""
+        family = vbr_family(machine['platform'])
+        path, dummy = self.revision.quick_backup_endpoint(family)
+        body = self.request('POST', path, json_body=self._quick_backup_body(machine, family), idempotent=False,
+                            expect=(200, 201))
+        body = body if isinstance(body, dict) else {}
+        job = machine['_job']
+        job_id = body.get('jobId')
+        if job_id and (job is None or (job['id'] or '').lower() != job_id.lower()):
+            job = {'id': job_id, 'uid': job_id, 'name': body.get('name') if body.get('id') else None, 'type': None}
+        session = vbr_session(body, job) if body.get('id') else None
+        return {'task': None, 'session': session, 'job': job}
+
+
+def vbr_object_kind(item):
+    """``vm``, ``computer``, or None for a backup object that is no machine (a container, a template, a tenant...)."""
+    if (item.get('platformName') or '').lower() in AGENT_PLATFORMS:
+        return 'computer'
+    word = (item.get('type') or '').lower()
+    if word == 'vm':
+        return 'vm'
+    subtype = item.get('viType') or item.get('hvType') or item.get('cloudDirectorType')
+    return 'vm' if subtype == 'VirtualMachine' and word != 'template' else None
+
+
+def vbr_machine_key(item):
+    """What tells machines of one name apart: the platform, and the VM's objectId or the computer's id."""
+    identity = item.get('objectId') or item.get('computerId') or item.get('biosUuid') or (item.get('name') or '')
+    return ((item.get('platformName') or '').lower(), str(identity).lower())
+
+
+def vbr_family(platform):
+    """The quick backup endpoint family of a backup object's platformName (1.2 examples write ``VmWare``)."""
+    word = (platform or '').lower()
+    if word in ('vmware', 'vsphere'):
+        return 'vsphere'
+    if word == 'hyperv':
+        return 'hyperv'
+    return 'agent' if word in AGENT_PLATFORMS else None
+
+
+def vbr_last_task(tasks, name):
+    """The newest ended task session of the machine called ``name`` (same name, else same name in another case)."""
+    ended = [task for task in tasks if (task.get('state') or '').lower() == 'stopped']
+    for same in (lambda text: text == name, lambda text: text.lower() == (name or '').lower()):
+        for task in ended:
+            if same(task.get('name') or ''):
+                return task
+    return None

@@ -22,10 +22,18 @@ from ansible_collections.backupops.veeam.plugins.module_utils._errors import (
     VeeamProtocolError,
     VeeamTaskError,
     VeeamTimeoutError,
+    VeeamUnsupportedError,
     http_error,
 )
+from ansible_collections.backupops.veeam.plugins.module_utils._machines import candidate, machine_state, restore_point
 from ansible_collections.backupops.veeam.plugins.module_utils._normalize import select_sessions, vspc_job, vspc_session
-from ansible_collections.backupops.veeam.plugins.module_utils._parse import format_time, guid_of, is_guid, parse_body
+from ansible_collections.backupops.veeam.plugins.module_utils._parse import (
+    format_time,
+    guid_of,
+    is_guid,
+    parse_body,
+    utc_time,
+)
 
 PAGE_LIMIT = 500
 # pages after the first (which tells the total) are fetched by this many threads at once
@@ -342,3 +350,130 @@ class VSPCClient:
         if types:
             filters.append(in_condition('type', types))
         return self.paged(prefix, {'filter': json.dumps(filters)} if filters else None)
+
+    # -- machines: what veeam_restore_point_info and veeam_quick_backup need ----------------------------
+    def find_machines(self, name, kind='any', backup_server=None):
+        """The protected VMs (``/protectedWorkloads/virtualMachines``) and computers managed by a backup server
+        (``/protectedWorkloads/computersManagedByBackupServer``) whose name equals ``name`` in any case (the
+        server's ``equals`` filter with ``ignorecase`` collation); one request per kind, both at once."""
+        server_uid = None
+        if backup_server:
+            server_uid = self.resolve_server(backup_server)
+            if server_uid is None:
+                return []
+        kinds = ['vm', 'computer'] if kind == 'any' else [kind]
+        query = {'filter': json.dumps([name_condition('name', name)])}
+        with ThreadPoolExecutor(max_workers=len(kinds) + 1) as pool:
+            names = pool.submit(self.server_names)
+            lists = [(each, pool.submit(lambda path: list(self.paged(path, query)), MACHINE_PATHS[each]))
+                     for each in kinds]
+            names = names.result()
+            found = []
+            for each, items in lists:
+                for item in items.result():
+                    server = (item.get('backupServerUid') or '').lower()
+                    if server_uid and server != server_uid.lower():
+                        continue
+                    found.append(candidate(
+                        item.get('name'), each, item.get('platformType') if each == 'computer' else None,
+                        item.get('backupServerUid'), names.get(server), ref={'item': item}))
+        return found
+
+    def machine_state(self, found, limit=1, include_raw=False):
+        """Its restore points (``/{uid}/backupRestorePoints`` for a VM, ``/{uid}/restorePoints`` for a computer; the
+        API sorts them in no documented way, so they are sorted here), its own last result (the job objects of VM
+        jobs, ``lastSession.backupStatus``, or of agent jobs, ``backupStatus``, filtered by name), and the name of
+        the job of its newest point (``/infrastructure/backupServers/jobs/{jobUid}``). Three or four requests."""
+        item, kind = found['_ref']['item'], found['kind']
+        uid = item.get('instanceUid')
+        with ThreadPoolExecutor(max_workers=3) as pool:
+            points = pool.submit(lambda: list(self.paged('%s/%s/%s' % (MACHINE_PATHS[kind], uid, POINTS[kind]))))
+            if kind == 'vm':
+                objects = pool.submit(lambda: list(self.paged(VM_OBJECTS_PATH, {
+                    'filter': json.dumps([name_condition('name', found['name'])])})))
+                job = pool.submit(self._job_name, item.get('jobUid'))
+            else:
+                objects = pool.submit(lambda: list(self.paged(AGENT_OBJECTS_PATH, {
+                    'filter': json.dumps([name_condition('computer', found['name'])])})))
+            points = sorted(points.result(), key=vspc_point_time, reverse=True)
+            objects = objects.result()
+            job_id = item.get('jobUid') if kind == 'vm' else (points[0].get('jobUid') if points else None)
+            job_name = job.result() if kind == 'vm' else self._job_name(job_id)
+        restore_points = [restore_point(
+            point.get('instanceUid'), vspc_point_time(point) or None, None, point.get('jobUid'),
+            job_name if job_id and point.get('jobUid') == job_id else None, point.get('backupUid'),
+            raw=point if include_raw else None) for point in points[:max(limit, 1)]]
+        latest = utc_time(item.get('latestRestorePointDate')) or (restore_points[0]['creation_time'] if points else None)
+        if kind == 'vm':
+            last_result, last_message, platform = vspc_vm_result(objects, item)
+        else:
+            last_result, last_message = vspc_agent_result(objects, item)
+            platform = None
+        return machine_state(restore_points, latest=latest, job_id=job_id, job_name=job_name if job_id else None,
+                             last_result=last_result, last_message=last_message, platform=platform,
+                             job={'id': job_id, 'uid': job_id, 'name': job_name, 'type': None} if job_id else None,
+                             raw={'machine': item, 'job_objects': objects} if include_raw else None)
+
+    def _job_name(self, job_uid):
+        if not job_uid:
+            return None
+        try:
+            return (self.get('%s/%s' % (JOBS_PATH, job_uid)) or {}).get('name')
+        except VeeamNotFoundError:
+            return None
+
+    def check_quick_backup(self, machine):
+        """VSPC has no per-machine backup: its REST API starts whole jobs only."""
+        raise VeeamUnsupportedError(
+            'the Service Provider Console cannot back up one machine: its REST API has no quick backup, only the '
+            'start of a whole job; api: em or vbr can back up %r alone' % machine['name'])
+
+    def quick_backup(self, machine):
+        self.check_quick_backup(machine)
+
+
+MACHINE_PATHS = {'vm': '/protectedWorkloads/virtualMachines', 'computer': '/protectedWorkloads/computersManagedByBackupServer'}
+POINTS = {'vm': 'backupRestorePoints', 'computer': 'restorePoints'}
+VM_OBJECTS_PATH = JOBS_PATH + '/backupVmJobs/objects'
+AGENT_OBJECTS_PATH = AGENT_JOBS_PATH + '/objects'
+RESULT_WORDS = ('Success', 'Warning', 'Failed')
+
+
+def name_condition(prop, value):
+    """``prop`` equals ``value`` in any case (the ``ignorecase`` collation of a VSPC filter)."""
+    return {'property': prop, 'operation': 'equals', 'collation': 'ignorecase', 'value': value}
+
+
+def vspc_point_time(point):
+    """When a restore point was created (``fileCreationTime``; ``backupCreationTime`` when that is missing), in UTC."""
+    return utc_time(point.get('fileCreationTime')) or utc_time(point.get('backupCreationTime')) or ''
+
+
+def vspc_vm_result(objects, vm):
+    """``(result, message, platform)`` of the VM's latest session among the job objects of that name: those of its
+    job, or with its instance UID or hierarchy reference (another VM of that name on another server is not)."""
+    mine = [item for item in objects
+            if (vm.get('jobUid') and item.get('jobUid') == vm.get('jobUid'))
+            or (vm.get('instanceUid') and item.get('instanceUid') == vm.get('instanceUid'))
+            or (vm.get('hierarchyRef') and item.get('hierarchyRef') == vm.get('hierarchyRef'))]
+    mine.sort(key=lambda item: utc_time((item.get('lastSession') or {}).get('startTime')) or '', reverse=True)
+    platform = mine[0].get('platform') if mine else None
+    for item in mine:
+        session = item.get('lastSession') or {}
+        status = session.get('backupStatus')
+        if status in RESULT_WORDS:
+            messages = [str(text) for text in session.get('messages') or [] if text]
+            return status, ('; '.join(messages) or None) if status in ('Warning', 'Failed') else None, platform
+    return None, None, platform
+
+
+def vspc_agent_result(objects, computer):
+    """``(result, message)`` of the computer's latest agent job run on its backup server."""
+    server = (computer.get('backupServerUid') or '').lower()
+    mine = [item for item in objects if not server or (item.get('backupServerUid') or '').lower() in (server, '')]
+    mine.sort(key=lambda item: utc_time(item.get('lastRun')) or '', reverse=True)
+    for item in mine:
+        status = item.get('backupStatus')
+        if status in RESULT_WORDS:
+            return status, (item.get('failureMessage') or None) if status in ('Warning', 'Failed') else None
+    return None, None
