@@ -40,3 +40,15 @@ attributes:
     description: Shows the schedule state before and after for O(action=enable) and O(action=disable).
     support: full
 '''
+
+    QUICK_BACKUP = r'''
+options: {}
+attributes:
+  check_mode:
+    description: Finds the machine and checks that it can be backed up alone, then reports C(changed=true) (it would
+      be backed up) without starting anything.
+    support: full
+  diff_mode:
+    description: A backup has no before and after to show.
+    support: none
+'''
