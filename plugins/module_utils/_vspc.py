@@ -425,8 +425,8 @@ class VSPCClient:
     def check_quick_backup(self, machine):
         """VSPC has no per-machine backup: its REST API starts whole jobs only."""
         raise VeeamUnsupportedError(
-            'the Service Provider Console cannot back up one machine: its REST API has no quick backup, only the '
-            'start of a whole job; api: em or vbr can back up %r alone' % machine['name'])
+            'the Service Provider Console has no per-machine backup (its REST API starts whole jobs only; api: em or '
+            'vbr can back up one machine)')
 
     def quick_backup(self, machine):
         self.check_quick_backup(machine)

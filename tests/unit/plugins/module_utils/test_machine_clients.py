@@ -345,4 +345,4 @@ def test_vspc_has_no_quick_backup():
     client, server = vspc_client([])
     with pytest.raises(VeeamUnsupportedError) as caught:
         client.check_quick_backup(public({'name': 'web01'}))
-    assert 'cannot back up one machine' in caught.value.message and server.sent == []
+    assert 'has no per-machine backup' in caught.value.message and server.sent == []
