@@ -85,6 +85,7 @@ class VSPCClient:
         self._refresh_token = None
         self._expires_at = None
         self._server_names = None
+        self._server_lock = threading.Lock()
         self._token_lock = threading.Lock()
 
     def __enter__(self):
@@ -234,11 +235,12 @@ class VSPCClient:
 
     # -- backup servers and jobs ----------------------------------------------------------------
     def server_names(self):
-        """{lower-case backup server uid: name}, read once."""
-        if self._server_names is None:
-            self._server_names = dict(((server.get('instanceUid') or '').lower(), server.get('name'))
-                                      for server in self.paged('/infrastructure/backupServers'))
-        return self._server_names
+        """{lower-case backup server uid: name}, read once (also when several names are looked up at once)."""
+        with self._server_lock:
+            if self._server_names is None:
+                self._server_names = dict(((server.get('instanceUid') or '').lower(), server.get('name'))
+                                          for server in self.paged('/infrastructure/backupServers'))
+            return self._server_names
 
     def resolve_server(self, backup_server):
         """The uid of a backup server given by uid or name; None when no server has that name."""
