@@ -30,7 +30,6 @@ import re
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from ansible_collections.backupops.veeam.plugins.module_utils._actions import JobActions, run_verdict
 from ansible_collections.backupops.veeam.plugins.module_utils._errors import (
     VeeamAmbiguousError,
     VeeamError,
@@ -230,6 +229,8 @@ class QuickBackup:
         self.check_mode = check_mode
         self.sleep = sleep
         self.clock = clock
+        # imported here: a lookup alone does not need it (AnsiballZ ships sources, each import is a compile)
+        from ansible_collections.backupops.veeam.plugins.module_utils._actions import JobActions
         self.runs = JobActions(client, 'start', wait=wait, wait_timeout=wait_timeout, poll_interval=poll_interval,
                                fail_on_warning=fail_on_warning, check_mode=check_mode, sleep=sleep, clock=clock)
 
@@ -343,6 +344,7 @@ class QuickBackup:
             self.sleep(min(self.poll_interval, 5))
 
     def _judge(self, result, after, session, via):
+        from ansible_collections.backupops.veeam.plugins.module_utils._actions import run_verdict
         message = after['last_message'] or session['failure_message']
         verdict = run_verdict(session, self.fail_on_warning)
         detail = ': %s' % message if message and session['result'] in ('Warning', 'Failed') else ''

@@ -199,11 +199,6 @@ def check_not_empty(params, *options):
 
 def open_client(params, check_mode=False, register_secret=None, warn=None):
     """The EM, VSPC or VBR client for the module's connection options (not yet logged on)."""
-    # imported here so modules still load (and report the missing library) without requests/xmltodict
-    from ansible_collections.backupops.veeam.plugins.module_utils._em import EMClient
-    from ansible_collections.backupops.veeam.plugins.module_utils._vbr import VBRClient
-    from ansible_collections.backupops.veeam.plugins.module_utils._vspc import VSPCClient
-
     api = params['api']
     if params['timeout'] is None or params['timeout'] <= 0:
         raise VeeamOptionError('timeout: must be a positive number of seconds, got %s' % params['timeout'])
@@ -216,11 +211,16 @@ def open_client(params, check_mode=False, register_secret=None, warn=None):
                                % ca_path)
     transport = Transport(url, validate_certs=params['validate_certs'], ca_path=params.get('ca_path'),
                           timeout=params['timeout'], check_mode=check_mode)
+    # imported here, only the one in use: modules still load (and report the missing library) without
+    # requests/xmltodict, and a module run does not compile the other clients (AnsiballZ ships no bytecode)
     if api == 'em':
+        from ansible_collections.backupops.veeam.plugins.module_utils._em import EMClient
         return EMClient(transport, params['username'], params['password'], register_secret=register_secret, warn=warn)
     if api == 'vbr':
+        from ansible_collections.backupops.veeam.plugins.module_utils._vbr import VBRClient
         return VBRClient(transport, params['username'], params['password'], api_version=api_version,
                          register_secret=register_secret, warn=warn)
+    from ansible_collections.backupops.veeam.plugins.module_utils._vspc import VSPCClient
     return VSPCClient(transport, username=params.get('username'), password=params.get('password'),
                       api_key=params.get('api_key'), register_secret=register_secret, warn=warn)
 
