@@ -48,7 +48,7 @@ define pytest
 endef
 
 .PHONY: help venv install collection-link sanity units lint changelog-lint integration test \
-	demo simulator build clean distclean bench bench-agent bench-action docs docs-check
+	demo simulator build clean distclean bench bench-agent bench-action bench-machines docs docs-check
 
 help:
 	@echo "make venv         create $(VENV) with requirements.txt + requirements-dev.txt"
@@ -63,6 +63,7 @@ help:
 	@echo "make bench        the collection side by side with uri playbooks and loops, append to bench/RESULTS.md"
 	@echo "make bench-agent  time agent job / session listing at --scale 5000, append to bench/RESULTS.md"
 	@echo "make bench-action time 20 jobs started and awaited, parallel 4 vs 1, append to bench/RESULTS.md"
+	@echo "make bench-machines fresh_backup on 50 hosts vs ping, one machine lookup vs a bare GET, append to bench/RESULTS.md"
 	@echo "make docs         regenerate the module and role reference in docs/reference (antsibull-docs)"
 	@echo "make build        ansible-galaxy collection build into build/dist"
 	@echo "make clean        remove build/, tests/output and caches (distclean: and $(VENV))"
@@ -131,6 +132,9 @@ bench-agent: venv install
 
 bench-action: venv install
 	$(TEST_ENV) $(BIN)/python bench/bench_job_action.py --rounds 3 --write
+
+bench-machines: venv install
+	$(TEST_ENV) $(BIN)/python bench/bench_machines.py --rounds 5 --write
 
 build: venv
 	$(BIN)/ansible-galaxy collection build --force --output-path build/dist

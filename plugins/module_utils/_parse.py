@@ -20,12 +20,14 @@ import json
 import re
 
 try:
-    import xmltodict
-    HAS_XMLTODICT = True
-    XMLTODICT_IMPORT_ERROR = None
-except ImportError as exc:  # pragma: no cover - exercised by the sanity import test
-    HAS_XMLTODICT = False
-    XMLTODICT_IMPORT_ERROR = exc
+    from importlib.util import find_spec
+except ImportError:  # pragma: no cover
+    find_spec = None
+
+# xmltodict is imported when the first XML answer is parsed: only Enterprise Manager answers in XML, and a module
+# run against the other APIs need not pay for the import. Whether it is installed is known without importing it.
+HAS_XMLTODICT = find_spec is not None and find_spec('xmltodict') is not None
+XMLTODICT_IMPORT_ERROR = None if HAS_XMLTODICT else ImportError('No module named xmltodict')
 
 from ansible_collections.backupops.veeam.plugins.module_utils._errors import VeeamProtocolError
 
@@ -42,6 +44,7 @@ def parse_xml(text):
     (slow) namespace processing. ``<NextRun xsi:nil="true"/>`` becomes ``{"xsi:nil": "true"}``, which
     the readers below (to_text, to_bool, utc_time...) read as "no value".
     """
+    import xmltodict
     try:
         document = xmltodict.parse(text, attr_prefix='')
     except Exception as exc:  # expat raises its own ExpatError; anything else is equally unparsable

@@ -114,6 +114,20 @@ def test_fresh_hosts_pass_at_once_and_nothing_is_started(simulator, api, tmp_pat
         assert secret not in run.output, 'a secret appears in the -vvv output'
 
 
+def test_the_hosts_of_a_batch_are_looked_up_together_and_odd_ones_on_their_own(simulator, tmp_path):
+    hosts = {'web01': {}, 'WEB02.corp.example': {}, 'mail01': {}, 'APP01': {}}
+    run = patch_play(tmp_path, simulator, 'em', hosts)
+    assert run.rc == 0, run.output[-3000:]
+    assert patched(run) == sorted(hosts)
+    assert simulator.counters()['em']['logons'] == 1, 'one module run looked up the four hosts'
+    simulator.reset()
+    # a name given as a role parameter is not visible to the other hosts: that host is looked up on its own
+    run = patch_play(tmp_path, simulator, 'em', hosts, {'fresh_backup_name': '{{ inventory_hostname | lower }}'})
+    assert run.rc == 0, run.output[-3000:]
+    assert machine_fact(run, 'APP01')['item'] == 'app01' and machine_fact(run, 'WEB02.corp.example')['name'] == 'web02'
+    assert simulator.counters()['em']['logons'] == 3, 'the batch, and APP01 and WEB02.corp.example on their own'
+
+
 def test_a_stale_host_gets_exactly_one_quick_backup_of_itself_and_is_patched(simulator, backup_api, tmp_path):
     short_job_runs(simulator, 1, 'Legacy Archive Backup')
     before = world(simulator)
