@@ -82,13 +82,17 @@ class TaskView(object):
 class Point(object):
     """A machine's restore point: the end of a task that ended Success or Warning."""
 
-    __slots__ = ("id", "task", "time", "type")
+    __slots__ = ("task", "time", "type")
 
     def __init__(self, task, time, type_):
-        self.id = derived_id(task.id, POINT_SALT)
         self.task = task
         self.time = time
         self.type = type_
+
+    @property
+    def id(self):
+        """Derived from its task's id (and back: derived_id(point id, POINT_SALT) is the task id)."""
+        return derived_id(self.task.id, POINT_SALT)
 
     @property
     def machine(self):
@@ -223,9 +227,7 @@ def machine_points(model, machine, at, view_of):
             sunday = datetime.datetime.fromtimestamp(tview.end, datetime.timezone.utc).weekday() == SUNDAY
             full = not chain or (sunday and not sess.quick)
             chain = True
-            point = Point(task, tview.end, "Full" if full else "Increment")
-            model.point_index[point.id] = machine
-            points.append(point)
+            points.append(Point(task, tview.end, "Full" if full else "Increment"))
     if len(machine.jobs) > 1:
         points.sort(key=lambda point: point.time)
     return points
@@ -248,10 +250,10 @@ def find_task(model, task_id):
 
 def find_point(model, point_id, at, view_of):
     """(machine, point) of a restore point id, or (None, None)."""
-    owner = model.point_index.get(point_id)
-    candidates = [owner] if owner is not None else list(model.machines.values())
-    for machine in candidates:
-        for point in machine_points(model, machine, at, view_of):
-            if point.id == point_id:
-                return machine, point
+    task = find_task(model, derived_id(point_id, POINT_SALT))
+    if task is None:
+        return None, None
+    for point in machine_points(model, task.machine, at, view_of):
+        if point.id == point_id:
+            return task.machine, point
     return None, None

@@ -179,7 +179,6 @@ class Model(object):
                 for job in machine.jobs:
                     self.machines_by_job.setdefault(job.id, []).append(machine)
             self.task_index = {}           # task id -> machines.Task (filled as tasks are derived)
-            self.point_index = {}          # restore point id -> its machine (filled as points are read)
             self.machines_by_ref = None    # EM HierarchyObjRef (lower case) -> VM, made on first use
             self.users = dict((name, User(name, pw, role)) for name, pw, role in DEFAULT_USERS)
             self.em_sessions = {}       # token -> dict(id, user, last)

@@ -606,8 +606,12 @@ def narrowed(req, records, key, prop="name"):
     return records
 
 
-def _protected(model, helper, kind):
-    return [machine for machine in model.machines.values() if machine.kind == kind and helper.points(machine)]
+def _protected(model, helper, kind, req=None):
+    """The machines of a kind that have restore points (narrowed by a name filter first when `req` has one)."""
+    candidates = [machine for machine in model.machines.values() if machine.kind == kind]
+    if req is not None:
+        candidates = narrowed(req, candidates, lambda machine: machine.name)
+    return [machine for machine in candidates if helper.points(machine)]
 
 
 def protected_vm(model, helper, machine):
@@ -688,7 +692,7 @@ def workloads_route(model, req, rest, lrest, now):
     else:
         return error(404, "Resource not found")
     if len(rest) == 1:
-        records = narrowed(req, _protected(model, helper, kind), lambda machine: machine.name)
+        records = _protected(model, helper, kind, req)
         return collection(req, records, lambda machine: protected(model, helper, machine))
     if lrest[1:] == [sub, "latest"] or lrest[1:] == [sub]:
         # every point (or each machine's newest) of every protected machine
