@@ -557,8 +557,8 @@ def test_vbr_task_sessions(simulator):
     client = Vbr(simulator)
     data = machines_by_name(simulator)
     for name in ("fs01", "mail01", "lnx-db01.corp.example", "ws-0001", "web01"):
-        [task] = client.ok("/api/v1/taskSessions", {"nameFilter": name, "orderColumn": "CreationTime",
-                                                     "orderAsc": "false", "limit": 1})["data"]
+        newest_first = {"nameFilter": name, "orderColumn": "CreationTime", "orderAsc": "false", "limit": 1}
+        [task] = client.ok("/api/v1/taskSessions", newest_first)["data"]
         [item] = data[name]
         assert task["name"] == name and task["type"] == "Backup" and task["result"]["result"] == item["last_result"]
         assert task["result"].get("message") == item["last_message"], task
@@ -719,8 +719,8 @@ def test_vspc_job_objects(simulator):
     objects = vs.get("/infrastructure/backupServers/jobs/backupVmJobs/objects", limit=500)["data"]
     app = [obj for obj in objects if obj["name"] == "app01"]
     jobs = dict((job["id"], job["name"]) for job in simulator.data()["jobs"])
-    assert sorted((jobs[obj["jobUid"]], obj["isExcluded"]) for obj in app) == [("Daily Backup", True),
-                                                                             (SAUVEGARDE, False)]
+    in_jobs = sorted((jobs[obj["jobUid"]], obj["isExcluded"]) for obj in app)
+    assert in_jobs == [("Daily Backup", True), (SAUVEGARDE, False)]
     [fs] = [obj for obj in objects if obj["name"] == "fs01"]
     assert fs["lastSession"]["backupStatus"] == "Failed" and fs["lastSession"]["messages"] == [
         data["fs01"][0]["last_message"]] and fs["platform"] == "HyperV"

@@ -30,6 +30,8 @@ def derived_id(base, salt):
     value = ((int(base.replace("-", ""), 16) ^ salt) & _VERSION_MASK) | _VERSION_BITS
     text = "%032x" % value
     return "%s-%s-%s-%s-%s" % (text[:8], text[8:12], text[12:16], text[16:20], text[20:])
+
+
 SUNDAY = 6
 EM_TASK_STATES = {"Starting": "Pending", "Working": "InProgress", "Stopping": "InProgress", "Stopped": "Completed"}
 
@@ -235,8 +237,7 @@ def machine_points(model, machine, at, view_of):
 
 def every_task(model, sessions):
     for sess in sessions:
-        for task in session_tasks(model, sess):
-            yield task
+        yield from session_tasks(model, sess)
 
 
 def find_task(model, task_id):

@@ -643,7 +643,7 @@ def backup_object(ctx, views, machine):
     points = views.points(machine)
     if not points:
         return None
-    tasks = [task for task in machines.machine_tasks(ctx.model, machine)]
+    tasks = machines.machine_tasks(ctx.model, machine)
     finished = [machines.TaskView(task, views.view(task.session)) for task in tasks]
     finished = [tview for tview in finished if not tview.running]
     obj = ctx.only_defined("BackupObjectModel", {
