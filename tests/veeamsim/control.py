@@ -236,6 +236,8 @@ def _handle(model, req):
                         return _bad("vbr_token_lifetime must be positive")
                     model.vbr_token_lifetime = float(spec["vbr_token_lifetime"])
             return json_response(200, _settings(model))
+    if path == "/_sim/machines" and method == "POST":
+        return add_machine(model, _body(req), now)
     if path.startswith("/_sim/machines/"):
         with model.lock:
             machine = find_machine(model, path[len("/_sim/machines/"):])
@@ -321,3 +323,25 @@ def add_job(model, spec, now):
                                       bool(spec.get("schedule_enabled", True)), now)
         model.add_job(job, history)
         return json_response(200, job_info(model, job, now))
+
+
+def add_machine(model, spec, now):
+    """POST /_sim/machines: a machine in a job of the world (a VM in a backup job, a computer in an agent job)."""
+    name, job_key = spec.get("name"), spec.get("job")
+    if not isinstance(name, str) or not name or not isinstance(job_key, str) or not job_key:
+        return _bad("name and job (a job's name or id) are required")
+    server = spec.get("server")
+    with model.lock:
+        found = [job for job in model.jobs.values() if job_key in (job.id, job.name)
+                 and (server is None or server in (job.server_id, model.server_of(job).name))]
+        if len(found) != 1:
+            return _bad("job %s matches %d jobs (give its id, or a server)" % (job_key, len(found)))
+        job = found[0]
+        if job.em_type not in ("Backup", "AgentBackup"):
+            return _bad("machines are added to backup jobs and agent jobs, not to a %s job" % job.em_type)
+        if any(other.server_id == job.server_id for other in model.machine_named(name) if other.name == name):
+            return _bad("%s already has a machine called %s" % (model.server_of(job).name, name))
+        machine = data.added_machine(model.servers, job, name, model.added_machines + 1,
+                                     bool(spec.get("backed_up", True)), now)
+        model.add_machine(machine)
+        return json_response(200, machine_info(model, machine, now))

@@ -96,7 +96,7 @@ class Session(object):
     """
 
     __slots__ = ("id", "job", "start", "end", "outcome", "failure_message", "is_retry", "stopped_at", "visible_at",
-                 "tasks", "quick")
+                 "tasks", "quick", "derived")
 
     def __init__(self, sid, job, start, end, outcome, failure_message=None, is_retry=False, visible_at=None):
         self.id = sid
@@ -110,6 +110,7 @@ class Session(object):
         self.visible_at = start if visible_at is None else visible_at
         self.tasks = None
         self.quick = False
+        self.derived = False    # tasks derived from the history (re-derived when a machine is added to the job)
 
 
 class Machine(object):
@@ -117,12 +118,13 @@ class Machine(object):
 
     `jobs` are the jobs it is in (their server is its server); `windows` maps a job id to the (since, until)
     span, epoch seconds or None for open, in which the job processes it (added later, excluded since).
-    `outcome` / `failure_message` make its next runs end so (POST /_sim/machines/{id}).
+    `outcome` / `failure_message` make its next runs end so (POST /_sim/machines/{id}); `added` marks a machine
+    added through the control API (never the one that fails a past run).
     """
 
     __slots__ = ("id", "name", "kind", "platform", "server_id", "jobs", "windows", "host", "root_id",
                  "protection_group_id", "protection_group", "ip", "index", "operation_mode", "culprit", "outcome",
-                 "failure_message")
+                 "failure_message", "added")
 
     def __init__(self, mid, name, kind, platform, job, index, ip):
         self.id = mid
@@ -135,6 +137,7 @@ class Machine(object):
         self.ip = ip
         self.windows = {}
         self.culprit = False
+        self.added = False
         self.outcome = None
         self.failure_message = None
         self.host = self.root_id = self.protection_group_id = self.protection_group = self.operation_mode = None
@@ -481,3 +484,14 @@ def added_job(seed, seq, name, kind, em_type, platform, server_id, schedule_conf
         sessions.append(Session(str(uuid.uuid5(base, "run/%d" % back)), job, start, start + job.hist_duration,
                                 "Success"))
     return job, sessions
+
+
+def added_machine(servers, job, name, seq, backed_up, now):
+    """A machine added to `job` through the control API (POST /_sim/machines): backed up by every past run of the
+    job (`backed_up`), or added now (no restore point yet)."""
+    kind = "computer" if job.kind == "agent" else "vm"
+    machine = _machine(servers, job, name, kind, MACHINE_PLATFORMS[job.platform], 300000 + seq, {})
+    machine.added = True
+    if not backed_up:
+        machine.windows[job.id] = (now, None)
+    return machine

@@ -152,6 +152,7 @@ def session_tasks(model, sess):
     """The session's tasks (derived from the history on first use)."""
     if sess.tasks is None:
         sess.tasks = _history_tasks(model, sess)
+        sess.derived = True
         for task in sess.tasks:
             model.task_index[task.id] = task
     return sess.tasks
@@ -172,9 +173,18 @@ def _history_tasks(model, sess):
     if sess.outcome == "Success":
         return [Task(sess, machine, seq, "Success", None) for seq, machine in enumerate(processed)]
     flagged = [machine for machine in processed if machine.culprit]
-    culprit = flagged[0] if flagged else processed[int(sess.id[:8], 16) % len(processed)]
+    eligible = [machine for machine in processed if not machine.added] or processed   # added ones keep the
+    culprit = flagged[0] if flagged else eligible[int(sess.id[:8], 16) % len(eligible)]   # others' history as it was
     return [Task(sess, machine, seq, sess.outcome if machine is culprit else "Success",
                  sess.failure_message if machine is culprit else None) for seq, machine in enumerate(processed)]
+
+
+def forget_history(model, job):
+    """Let the job's past runs derive their tasks again (a machine was added to the job)."""
+    for sess in model.sessions_by_job.get(job.id, ()):
+        if sess.derived:
+            sess.tasks = None
+            sess.derived = False
 
 
 def run_tasks(sess, machines, job_outcome, job_message, default_messages):

@@ -164,6 +164,7 @@ class Model(object):
             self.servers_by_id = dict((s.id, s) for s in ds.servers)
             self.vbr_server = [s for s in ds.servers if s.name == data.VBR_SERVER][0]
             self.added_jobs = 0
+            self.added_machines = 0
             self.jobs = ds.jobs
             self.sessions = ds.sessions
             self.session_starts = [s.start for s in ds.sessions]
@@ -328,6 +329,16 @@ class Model(object):
     def machine_named(self, name):
         """The machines called `name`, compared case-insensitively (as EM's and VBR's filters do)."""
         return list(self.machines_by_name.get((name or "").lower(), ()))
+
+    def add_machine(self, machine):
+        """Add a machine (POST /_sim/machines) to the world and to its job's past runs."""
+        self.machines[machine.id] = machine
+        self.machines_by_name.setdefault(machine.name.lower(), []).append(machine)
+        for job in machine.jobs:
+            self.machines_by_job.setdefault(job.id, []).append(machine)
+            machines.forget_history(self, job)
+        self.machines_by_ref = None
+        self.added_machines += 1
 
     def quick_backup(self, machine, at, api):
         """Run the machine's job for this machine only; return the new session. Raise ActionError when the
