@@ -293,6 +293,35 @@ def test_control_machine_outcome_and_lookup(simulator):
     assert machine(simulator, "web01")["outcome"] == "Success"
 
 
+def test_control_added_machines(simulator):
+    http = simulator.http
+    before = machines_by_name(simulator)
+    resp = http.post(simulator.control_url + "/machines", json={"name": "patch-host-01", "job": "Daily Backup",
+                                                                "server": PROD})
+    assert resp.status_code == 200, resp.text
+    added = resp.json()
+    described = (added["kind"], added["platform"], added["server_name"], added["jobs"])
+    assert described == ("vm", "VMware", PROD, ["Daily Backup"])
+    assert added["restore_points"] >= before["web01"][0]["restore_points"] and added["last_result"] == "Success"
+    after = machines_by_name(simulator)
+    assert all(after[name] == items for name, items in before.items())     # nobody else's history changed
+    computer = http.post(simulator.control_url + "/machines", json={"name": "patch-lnx-01",
+                                                                    "job": "Linux Web Servers"}).json()
+    assert computer["kind"] == "computer" and computer["platform"] == "LinuxPhysical" and computer["restore_points"]
+    fresh = http.post(simulator.control_url + "/machines", json={"name": "patch-new-01", "job": "Daily Backup",
+                                                                 "server": PROD, "backed_up": False}).json()
+    assert fresh["restore_points"] == 0
+    em = Em(simulator)
+    assert len(em.items("VmRestorePoint", 'VmDisplayName=="PATCH-HOST-01"', pageSize=1000)) == added["restore_points"]
+    assert em.items("AgentRestorePoint", 'ComputerName=="patch-lnx-01"', pageSize=1)
+    assert Vbr(simulator).object_named("patch-host-01")["id"] == added["id"]
+    for bad in ({"name": "x", "job": "Daily Backup"}, {"name": "x", "job": "DC Replication"},
+                {"name": "web01", "job": "Daily Backup", "server": PROD}, {"job": "Daily Backup"}):
+        assert http.post(simulator.control_url + "/machines", json=bad).status_code == 400, bad
+    simulator.reset()
+    assert set(machines_by_name(simulator)) == set(WORLD)
+
+
 # --------------------------------------------------------------------------- EM
 def test_em_vm_restore_points_newest_first(simulator, amended_xsd, plain_xsd):
     em = Em(simulator)
