@@ -159,6 +159,8 @@ QUICK_BACKUP_WORDS = {
 AGENT_PLATFORMS = frozenset(('windowsphysical', 'linuxphysical', 'linuxphysicalppc'))
 # the latest task sessions of a machine read to find its own last result
 TASK_PAGE = 10
+# the newest restore points read to find a machine the revision shows no backup object of
+POINT_PAGE = 100
 
 
 def is_agent_type(job_type):
@@ -560,7 +562,12 @@ class VBRClient:
     def find_machines(self, name, kind='any', backup_server=None):
         """The machines ``/api/v1/backupObjects?nameFilter=`` finds (VMs and computers with backups; containers,
         templates and other objects are left out), one candidate per machine: a machine in several backups has a
-        backup object in each, told apart from other machines by its platform and its objectId (VMs) or computerId."""
+        backup object in each, told apart from other machines by its platform and its objectId (VMs) or computerId.
+
+        A revision shows only the backup objects its document has a model for (1.2-rev1 VMware VMs; 1.3-rev1 no
+        Hyper-V VM and no Windows computer), while it lists every machine's restore points. When no backup object
+        answers, the newest restore points named after ``name`` (a VM's point bears its name, a computer's
+        ``<computer> <job>``) tell whether such a machine has backups all the same: one more request."""
         if backup_server and not self._server_matches(backup_server):
             return []
         with ThreadPoolExecutor(max_workers=2) as pool:
@@ -572,19 +579,41 @@ class VBRClient:
             found_kind = vbr_object_kind(item)
             if found_kind is not None and kind in ('any', found_kind):
                 groups.setdefault(vbr_machine_key(item), []).append(item)
-        return [candidate(items[0].get('name'), vbr_object_kind(items[0]), items[0].get('platformName'),
-                          server.get('vbrId'), server.get('name'), ref={'objects': items})
-                for items in groups.values()]
+        if groups:
+            return [candidate(items[0].get('name'), vbr_object_kind(items[0]), items[0].get('platformName'),
+                              server.get('vbrId'), server.get('name'), ref={'objects': items})
+                    for items in groups.values()]
+        points = OrderedDict()
+        for point in self._points_named(name):
+            machine_name, machine_kind = vbr_point_machine(point, name)
+            if machine_name and kind in ('any', machine_kind):
+                points.setdefault(((point.get('platformName') or '').lower(), machine_name.lower()), []).append(point)
+        return [candidate(vbr_point_machine(found[0], name)[0], vbr_point_machine(found[0], name)[1],
+                          found[0].get('platformName'), server.get('vbrId'), server.get('name'),
+                          ref={'objects': [], 'points': found, 'name': name})
+                for found in points.values()]
+
+    def _points_named(self, name, limit=POINT_PAGE):
+        """The newest restore points whose name is ``name`` or begins with it (``*`` ends the pattern)."""
+        params = {'nameFilter': name + '*', 'orderColumn': 'CreationTime', 'orderAsc': 'false', 'skip': 0,
+                  'limit': limit}
+        return (self.get('/api/v1/restorePoints', params) or {}).get('data') or []
 
     def machine_state(self, found, limit=1, include_raw=False):
         """Its newest points (``/api/v1/restorePoints?backupObjectIdFilter=`` newest first, one request per backup
         object), its own latest task session (``/api/v1/taskSessions?nameFilter=``), then the job of its newest
         point (``/api/v1/backups/{backupId}``: ``jobId``, ``name``). Three requests for a machine in one backup."""
-        objects = found['_ref']['objects']
+        ref = found['_ref']
+        objects = ref['objects']
         newest_first = {'orderColumn': 'CreationTime', 'orderAsc': 'false', 'skip': 0, 'limit': max(limit, 1)}
-        with ThreadPoolExecutor(max_workers=len(objects) + 1) as pool:
+        with ThreadPoolExecutor(max_workers=len(objects) + 2) as pool:
             pages = [pool.submit(self.get, '/api/v1/restorePoints', dict(newest_first, backupObjectIdFilter=item['id']))
                      for item in objects]
+            if not objects:  # a machine known by its restore points only (the revision shows no backup object of it)
+                named = ref.pop('points', None)
+                pages.append(pool.submit(lambda: {'data': [
+                    point for point in (named if named is not None else self._points_named(ref['name']))
+                    if vbr_point_machine(point, ref['name'])[0] == found['name']]}))
             tasks = pool.submit(self.get, '/api/v1/taskSessions', {
                 'nameFilter': found['name'], 'typeFilter': 'Backup', 'orderColumn': 'CreationTime',
                 'orderAsc': 'false', 'skip': 0, 'limit': TASK_PAGE})
@@ -689,6 +718,19 @@ def vbr_machine_key(item):
     """What tells machines of one name apart: the platform, and the VM's objectId or the computer's id."""
     identity = item.get('objectId') or item.get('computerId') or item.get('biosUuid') or (item.get('name') or '')
     return ((item.get('platformName') or '').lower(), str(identity).lower())
+
+
+def vbr_point_machine(point, name):
+    """``(machine name, kind)`` of a restore point found by the name ``name``: a VM's point bears the VM's name, a
+    computer's ``<computer> <job>`` (the documents' example: ``linbase02 AgentBackupJob``); ``(None, None)`` for a
+    point of a machine whose name only begins with ``name``."""
+    text = point.get('name') or ''
+    computer = (point.get('platformName') or '').lower() in AGENT_PLATFORMS
+    if computer:
+        text = text[:len(name)] if text[len(name):len(name) + 1] in ('', ' ') else ''
+    if text.lower() != name.lower():
+        return None, None
+    return text, 'computer' if computer else 'vm'
 
 
 def vbr_family(platform):

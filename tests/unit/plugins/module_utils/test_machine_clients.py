@@ -223,7 +223,33 @@ def test_vbr_groups_a_machines_backup_objects_and_leaves_out_what_is_no_machine(
     assert len(found['_ref']['objects']) == 2 and found['platform'] == 'VMware'
     assert (found['backup_server_id'], found['backup_server_name']) == (SERVER, 'vbr-prod-01.corp.example')
     assert server.requests('GET', '/api/v1/backupObjects')[0].params == {'nameFilter': 'app01', 'skip': 0, 'limit': 500}
+    server.route('GET', '/api/v1/restorePoints', page([]))
     assert client.find_machines('app01', kind='computer') == []
+    assert server.requests('GET', '/api/v1/restorePoints')[0].params['nameFilter'] == 'app01*'
+
+
+def point(name, platform, time_text='2026-11-23T01:00:00Z', point_id='p1'):
+    return {'id': point_id, 'name': name, 'platformName': platform, 'platformId': '0', 'creationTime': time_text,
+            'backupId': BACKUP, 'type': 'Increment', 'allowedOperations': []}
+
+
+@pytest.mark.parametrize('name, points, found', [
+    ('sql01', [point('sql01', 'HyperV'), point('sql012', 'HyperV')], ('sql01', 'vm', 'HyperV')),
+    ('WINFS01', [point('winfs01 Windows File Server Agent', 'WindowsPhysical'),
+                 point('winfs01x Other Agent', 'WindowsPhysical')], ('winfs01', 'computer', 'WindowsPhysical')),
+])
+def test_vbr_finds_a_machine_its_revision_shows_no_backup_object_of_by_its_restore_points(name, points, found):
+    client, server = vbr_client([
+        ('GET', '/api/v1/backupObjects', page([])), ('GET', '/api/v1/restorePoints', page(points)),
+        ('GET', '/api/v1/taskSessions', page([])),
+        ('GET', '/api/v1/backups/' + BACKUP, Answer(200, {'id': BACKUP, 'jobId': JOB, 'name': 'The Job'}))])
+    [machine] = Machines(client).lookup_all([name])
+    assert (machine['name'], machine['kind'], machine['platform']) == found
+    assert machine['latest_restore_point_time'] == '2026-11-23T01:00:00Z' and machine['job_name'] == 'The Job'
+    assert len(server.requests('GET', '/api/v1/restorePoints')) == 1, 'the lookup read the points once'
+    with pytest.raises(VeeamUnsupportedError) as caught:
+        client.check_quick_backup(machine)
+    assert 'from VBR REST API revision 1.3-rev2 (VBR 13.1) on' in caught.value.message
 
 
 def test_vbr_reads_points_newest_first_the_last_task_and_the_job_of_the_backup():
