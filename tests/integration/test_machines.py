@@ -262,33 +262,35 @@ def vbr_13_0(make_simulator):
     return make_simulator('--vbr-version', '13.0.1')
 
 
-def test_vbr_12_3_backs_up_vsphere_vms_and_shows_no_other_machines(vbr_12_3):
+def test_vbr_12_3_backs_up_vsphere_vms_and_finds_the_others_by_their_restore_points(vbr_12_3):
     simulator = vbr_12_3
     simulator.reset()
     short_job_runs(simulator, 'Legacy Archive Backup')
     done = run(simulator, 'vbr', QUICK, {'name': 'legacy01', 'poll_interval': 1})
     assert done.rc == 0, done.output[-3000:]
     assert done.last['session']['result'] == 'Success'
+    # 1.2-rev1 has backup object models for VMware VMs only; the others are known by their restore points
     found = machines(simulator, 'vbr', ['sql01', 'lnx-web01.corp.example', 'web01'])
-    assert [machine['name'] for machine in found] == [None, None, 'web01']
+    assert [(machine['name'], machine['kind']) for machine in found] == [
+        ('sql01', 'vm'), ('lnx-web01.corp.example', 'computer'), ('web01', 'vm')]
+    assert all(machine['protected'] for machine in found)
     assert found[2]['platform'].lower() == 'vmware'
     assert simulator.counters()['vbr']['schema_violations'] == 0
 
 
-@pytest.mark.parametrize('name', ['lnx-web01.corp.example', 'sql01'])
-def test_vbr_13_0_refuses_a_computer_or_hyperv_quick_backup_naming_the_revision(vbr_13_0, name):
-    simulator = vbr_13_0
+@pytest.mark.parametrize('version, revision', [('12.3', '1.2-rev1 (VBR 12.3)'), ('13.0.1', '1.3-rev1 (VBR 13.0.1)')])
+@pytest.mark.parametrize('name, endpoint', [('lnx-web01.corp.example', 'agent'), ('sql01', 'hyperV')])
+def test_vbr_before_13_1_refuses_a_computer_or_hyperv_quick_backup_naming_the_revision(
+        vbr_12_3, vbr_13_0, version, revision, name, endpoint):
+    simulator = vbr_12_3 if version == '12.3' else vbr_13_0
     simulator.reset()
     done = run(simulator, 'vbr', QUICK, {'name': name})
     assert done.rc != 0
     message = done.last['msg']
-    assert message.startswith('nothing was started: ')
-    if done.last.get('machine', {}).get('name') is None:
-        # a Hyper-V VM whose backup object the 1.3-rev1 document has no model for is not shown at all
-        assert "no machine named '%s' has backups" % name in message
-    else:
-        assert 'is available from VBR REST API revision 1.3-rev2 (VBR 13.1) on' in message
-        assert 'this server serves revision 1.3-rev1 (VBR 13.0.1) at most' in message
-        assert 'backupops.veeam.veeam_job_action' in message
+    assert message.startswith('nothing was started: Quick backup of a ')
+    assert '(POST /api/v1/jobs/quickBackup/%s) is available from VBR REST API revision 1.3-rev2 (VBR 13.1) on' % endpoint \
+        in message
+    assert 'this server serves revision %s at most' % revision in message
+    assert 'backupops.veeam.veeam_job_action' in message and done.last['machine']['name'] == name
     assert nothing_changed(simulator)
     assert simulator.counters()['vbr']['schema_violations'] == 0
