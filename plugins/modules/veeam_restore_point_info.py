@@ -33,9 +33,11 @@ description:
     Enterprise Manager shows backups after its collection from the backup servers, with a delay."
   - "O(api=vbr): C(/api/v1/backupObjects?nameFilter=), then at once C(/api/v1/restorePoints?backupObjectIdFilter=)
     newest first (one request per backup holding the machine) and C(/api/v1/taskSessions?nameFilter=), then
-    C(/api/v1/backups/{id}) for the job. Four requests a name. Which platforms the server lists depends on the REST
-    API revision: VBR 12.3 (C(1.2-rev1)) shows VMware VMs; VBR 13.0.1 (C(1.3-rev1)) adds Linux computers and Hyper-V
-    VMs; VBR 13.1 (C(1.3-rev2)) adds Windows computers."
+    C(/api/v1/backups/{id}) for the job. Four requests a name (plus C(/api/v1/serverInfo) once). A REST API revision
+    shows backup objects only of the platforms its document has a model for (C(1.2-rev1), VBR 12.3, VMware VMs;
+    C(1.3-rev1), VBR 13.0.1, also Linux computers; C(1.3-rev2), VBR 13.1, Hyper-V VMs and Windows computers too),
+    while it lists every machine's restore points; a name without a backup object is therefore looked for among the
+    newest restore points named after it (C(/api/v1/restorePoints?nameFilter=<name>*), one more request)."
   - "O(api=vspc): C(/protectedWorkloads/virtualMachines) and C(/protectedWorkloads/computersManagedByBackupServer)
     with an C(equals) filter on the name (C(ignorecase)), then at once the machine's restore points (sorted here,
     as the API documents no order), the job objects of that name (C(lastSession.backupStatus) of VM jobs,
