@@ -174,6 +174,26 @@ def secrets_seen(simulator):
     return secrets
 
 
+def visible_jobs(simulator, api, agent=False):
+    """The ``/_sim/data`` records of the jobs (or agent jobs) an API shows: Enterprise Manager and VSPC
+    every backup server's, the VBR REST API only its own server's (those it has a type word for)."""
+    data = simulator.data()
+    jobs = data['agent_jobs' if agent else 'jobs']
+    if api == 'vbr':
+        return [job for job in jobs if job['server_name'] == data['vbr']['server_name'] and job['vbr_type']]
+    return jobs
+
+
+def assert_logged_off(simulator):
+    """No Enterprise Manager logon session is left open and no VBR token pair is left alive (VSPC tokens
+    are not revoked on purpose: INTERFACE.md section 1)."""
+    counters = simulator.counters()
+    em, vbr = counters['em'], counters['vbr']
+    assert em['open_sessions'] == 0 and em['logoffs'] == em['logons'], em
+    assert vbr['live_tokens'] == 0 and vbr['logouts'] == vbr['tokens_issued'], vbr
+    assert vbr['refresh_reuse'] == 0, vbr
+
+
 def control_task(simulator, title, method, path, body=None):
     """A uri task calling the simulator's control API (trusted through its CA)."""
     args = {'url': simulator.control_url + path, 'method': method, 'ca_path': simulator.ca_path,
