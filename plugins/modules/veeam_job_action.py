@@ -33,6 +33,10 @@ description:
     collection delay (up to 120 seconds without O(wait)). VSPC answers 200 or an asynchronous action (followed);
     the run is the job's latest run, whose status the module watches.
   - A request that changes a job is never sent twice, whatever the network does; only reads are retried.
+  - While the task waits (O(wait=true) with V(start), V(retry) or V(stop)), the collection's action plugin for this
+    module prints a progress line every O(progress_interval) seconds, in the terminal and in the job output of
+    AWX / Automation Controller, one per run still going, for example
+    C([localhost] job 'SQL Nightly': Working, 45% done, 20m 00s elapsed). See O(progress_interval).
 author:
   - backupops.veeam contributors (@backupops)
 options:
@@ -84,6 +88,21 @@ options:
       - Seconds between two looks at a running session.
     type: int
     default: 5
+  progress_interval:
+    description:
+      - While the task waits for runs, print a progress line for each run still going every this many seconds:
+        the host, the job, the run's state, how far it is (where the API tells: Enterprise Manager does,
+        Service Provider Console does not) and the time the task has waited so far.
+      - The lines come from the module's action plugin, which runs the module in rounds of this length. The
+        first round looks the jobs up and acts; each later round only follows the runs the earlier ones started
+        or found, so a job is never started twice. The task's result is the one a single run would return.
+        Each round logs on anew (Enterprise Manager logs off again at its end).
+      - Ignored when the task does not wait, in check mode, and when the task has its own C(async)
+        (Ansible then does its usual asynchronous handling and prints no progress lines).
+      - O(wait_timeout) counts the time spent waiting in the rounds; the moments between two rounds (well under
+        a second each) are not counted.
+    type: int
+    default: 60
   fail_on_warning:
     description:
       - With O(wait), fail when the run ends with C(Warning).
@@ -116,6 +135,7 @@ EXAMPLES = r'''
     action: start
     wait: true
     wait_timeout: 7200
+    progress_interval: 300  # a progress line every 5 minutes while the backup runs
   register: backup
 
 - name: Switch the schedules off for a maintenance window
@@ -198,12 +218,20 @@ from ansible_collections.backupops.veeam.plugins.module_utils._module import (
     check_not_empty,
     check_positive,
 )
+from ansible_collections.backupops.veeam.plugins.module_utils._progress import (
+    PROGRESS_OPTION,
+    finished,
+    first_state,
+    progress_result,
+    read_request,
+    run_round,
+)
 
 
 def check(params):
     check_not_empty(params, 'id', 'name', 'jobs', 'backup_server')
     check_job_id(params['id'], 'id')
-    check_positive(params, 'wait_timeout', 'poll_interval', 'parallel')
+    check_positive(params, 'wait_timeout', 'poll_interval', 'parallel', 'progress_interval')
     if params['jobs'] is not None and not params['jobs']:
         raise VeeamError('jobs: give at least one job name or id')
 
@@ -222,20 +250,33 @@ def main():
             poll_interval=dict(type='int', default=5),
             fail_on_warning=dict(type='bool', default=False),
             parallel=dict(type='int', default=4),
+            progress_interval=dict(type='int', default=60),
         ),
         mutually_exclusive=[('id', 'name', 'jobs')],
         required_one_of=[('id', 'name', 'jobs')],
+        internal=(PROGRESS_OPTION,),
     )
     params = veeam.params
     module = veeam.module
 
     def work(client):
         targets = params['jobs'] or [params['id'] or params['name']]
-        jobs = resolve_targets(client, targets, agent=params['agent'], backup_server=params['backup_server'])
         actions = JobActions(client, params['action'], wait=params['wait'], wait_timeout=params['wait_timeout'],
                              poll_interval=params['poll_interval'], fail_on_warning=params['fail_on_warning'],
                              check_mode=module.check_mode)
-        results = actions.run_all(jobs, parallel=params['parallel'])
+        request = veeam.internal.get(PROGRESS_OPTION)  # set by the action plugin: wait in rounds
+        if request is None or not actions.wait or module.check_mode:
+            jobs = resolve_targets(client, targets, agent=params['agent'], backup_server=params['backup_server'])
+            results = actions.run_all(jobs, parallel=params['parallel'])
+        else:
+            interval, state = read_request(request)
+            if state is None:
+                state = first_state(resolve_targets(client, targets, agent=params['agent'],
+                                                    backup_server=params['backup_server']))
+            state = run_round(actions, state, interval, parallel=params['parallel'])
+            if not finished(state):
+                return progress_result(state)
+            results = state
         for result in results:
             for warning in result.pop('warnings'):
                 module.warn(warning)
