@@ -33,10 +33,10 @@ description:
     collection delay (up to 120 seconds without O(wait)). VSPC answers 200 or an asynchronous action (followed);
     the run is the job's latest run, whose status the module watches.
   - A request that changes a job is never sent twice, whatever the network does; only reads are retried.
-  - While the task waits (O(wait=true) with V(start), V(retry) or V(stop)), the collection's action plugin for this
+  - "While the task waits (O(wait=true) with V(start), V(retry) or V(stop)), the collection's action plugin for this
     module prints a progress line every O(progress_interval) seconds, in the terminal and in the job output of
     AWX / Automation Controller, one per run still going, for example
-    C([localhost] job 'SQL Nightly': Working, 45% done, 20m 00s elapsed). See O(progress_interval).
+    C([localhost] job 'SQL Nightly': Working, 45% done, 20m 00s elapsed). See O(progress_interval)."
 author:
   - backupops.veeam contributors (@backupops)
 options:
@@ -90,8 +90,8 @@ options:
     default: 5
   progress_interval:
     description:
-      - While the task waits for runs, print a progress line for each run still going every this many seconds:
-        the host, the job, the run's state, how far it is (where the API tells: Enterprise Manager does,
+      - While the task waits for runs, print a progress line for each run still going every this many seconds,
+        with the host, the job, the run's state, how far it is (where the API tells it, as Enterprise Manager does and
         Service Provider Console does not) and the time the task has waited so far.
       - The lines come from the module's action plugin, which runs the module in rounds of this length. The
         first round looks the jobs up and acts; each later round only follows the runs the earlier ones started
