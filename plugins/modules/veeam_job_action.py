@@ -98,7 +98,8 @@ options:
         or found, so a job is never started twice. The task's result is the one a single run would return.
         Each round logs on anew (Enterprise Manager logs off again at its end).
       - Ignored when the task does not wait, in check mode, and when the task has its own C(async)
-        (Ansible then does its usual asynchronous handling and prints no progress lines).
+        (Ansible then does its usual asynchronous handling and prints no progress lines). A task with C(no_log)
+        gets one line per look that says only how many runs go on.
       - O(wait_timeout) counts the time spent waiting in the rounds; the moments between two rounds (well under
         a second each) are not counted.
     type: int

@@ -34,6 +34,8 @@ display = Display()
 
 # the shortest round the plugin asks for, whatever the module's start-up costs
 MIN_ROUND = 1.0
+# the modules' default progress_interval
+DEFAULT_INTERVAL = 60
 
 
 def format_elapsed(seconds):
@@ -76,6 +78,13 @@ def progress_lines(host, watch, elapsed, announced, noun='job'):
             announced.add(position)
         lines.append(progress_line(host, look, elapsed, noun))
     return lines
+
+
+def hidden_line(host, watch, elapsed):
+    """The one line of a look for a task with ``no_log``: how many runs go on, nothing about them."""
+    going = sum(1 for look in watch if look['status'] != 'ended')
+    return '[%s] %d of %d still going, %s elapsed (details hidden by no_log)' % (
+        host, going, len(watch), format_elapsed(elapsed))
 
 
 def next_round(interval, took, asked):
@@ -138,7 +147,8 @@ class WaitingAction(ActionBase):
         try:
             if not self.waits(args):
                 return None
-            interval = check_type_int(args.get('progress_interval', 60))
+            interval = args.get('progress_interval')
+            interval = DEFAULT_INTERVAL if interval is None else check_type_int(interval)
         except (TypeError, ValueError):
             return None
         return interval if interval > 0 else None
@@ -163,7 +173,11 @@ class WaitingAction(ActionBase):
             warnings.extend(result.get('warnings') or [])
             deprecations.extend(result.get('deprecations') or [])
             changed = changed or bool(result.get('changed'))
-            for line in progress_lines(host, progress['watch'], time.monotonic() - began, announced, self.NOUN):
+            if self._task.no_log:
+                lines = [hidden_line(host, progress['watch'], time.monotonic() - began)]
+            else:
+                lines = progress_lines(host, progress['watch'], time.monotonic() - began, announced, self.NOUN)
+            for line in lines:
                 display.display(line)
             state = progress['state']
             asked = next_round(interval, took, asked)

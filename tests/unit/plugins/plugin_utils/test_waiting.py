@@ -18,6 +18,7 @@ from ansible_collections.backupops.veeam.plugins.plugin_utils import _waiting
 from ansible_collections.backupops.veeam.plugins.plugin_utils._waiting import (
     final_result,
     format_elapsed,
+    hidden_line,
     next_round,
     progress_line,
     progress_lines,
@@ -65,6 +66,11 @@ def test_an_ended_run_is_announced_once():
     assert second == ["[h] job 'A': Working, 50% done, 20s elapsed"]
 
 
+def test_a_no_log_task_shows_only_how_many_runs_go_on():
+    watch = [look(name='Secret Project'), look(name='B', status='queued'), look(name='C', status='ended', result='Success')]
+    assert hidden_line('h', watch, 65) == '[h] 2 of 3 still going, 1m 05s elapsed (details hidden by no_log)'
+
+
 @pytest.mark.parametrize('took, asked, expected', [
     (10.0, 10.0, 10.0),  # no overhead
     (11.5, 10.0, 8.5),   # start-up and the last look took 1.5 s
@@ -84,11 +90,12 @@ def test_final_result_adds_the_earlier_rounds():
 
 
 # -- the action plugin with a scripted module ------------------------------------------------------------------
-def plugin(args, check_mode=False, async_val=0):
+def plugin(args, check_mode=False, async_val=0, no_log=False):
     task = MagicMock()
     task.args = args
     task.async_val = async_val
     task.check_mode = check_mode
+    task.no_log = no_log
     task.action = 'backupops.veeam.veeam_job_action'
     connection = MagicMock()
     connection.has_native_async = False
@@ -143,6 +150,22 @@ def test_a_waiting_task_runs_rounds_prints_lines_and_returns_the_last_rounds_res
     assert OPTION not in result
     expected = dict(FINAL, warnings=['a 503 was retried', 'the run ended with a warning'])
     assert result == expected
+
+
+def test_no_log_hides_the_jobs_in_the_lines(lines):
+    module = Module(going(['s1'], look(name='Secret Project', progress=25)), FINAL)
+    action = plugin(dict(WAITING, name='Secret Project'), no_log=True)
+    action._execute_module = module
+    action.run(task_vars={'inventory_hostname': 'h'})
+    assert len(lines) == 1 and lines[0].startswith('[h] 1 of 1 still going, ') and 'Secret' not in lines[0]
+
+
+def test_a_null_progress_interval_is_the_default(lines):
+    module = Module(FINAL)
+    action = plugin(dict(WAITING, progress_interval=None))
+    action._execute_module = module
+    action.run(task_vars={})
+    assert module.calls[0]['args']['_veeam_progress']['interval'] == 60
 
 
 def test_a_short_run_is_one_call_whose_result_is_handed_on_as_is(lines):
