@@ -59,6 +59,7 @@ def test_galaxy_build_ships_the_collection_without_local_clutter(tmp_path):
     with tarfile.open(os.path.join(str(tmp_path), archive)) as tar:
         names = tar.getnames()
     for wanted in ['plugins/modules/veeam_job_action.py', 'plugins/module_utils/_em.py',
+                   'plugins/action/veeam_job_action.py', 'plugins/plugin_utils/_waiting.py',
                    'roles/run_and_wait/meta/argument_specs.yml',
                    'playbooks/run_and_wait.yml', 'meta/runtime.yml', 'COPYING', 'README.md']:
         assert wanted in names, wanted

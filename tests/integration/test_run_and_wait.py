@@ -76,18 +76,7 @@ def test_a_running_job_is_awaited_not_started_again(simulator, api, tmp_path):
     assert starts(simulator) == 0
 
 
-def test_a_long_run_shows_progress_lines_while_it_runs(simulator, tmp_path):
-    job = simulator.job('Exchange "Mail" Backup')
-    simulator.configure_job(job['id'], duration=14)
-    run = role_play(tmp_path, simulator, 'em', {'run_and_wait_jobs': ['Exchange "Mail" Backup'],
-                                                'run_and_wait_poll_interval': 1, 'run_and_wait_progress_interval': 4})
-    assert run.rc == 0, run.output
-    progress = [entry['result']['msg'] for entry in run.results
-                if entry['task'].endswith('Show progress') and entry['status'] == 'ok' and 'msg' in entry['result']]
-    # a 14 s run with a progress line at least every 4 s: at least two lines while it ran
-    assert len(progress) >= 2, run.output
-    assert any(line == 'running: Exchange "Mail" Backup' for lines in progress for line in lines), progress
-    assert starts(simulator) == 1
+# The progress lines of a long run: tests/integration/test_progress.py (40 s runs, side by side with the module's).
 
 
 def test_argument_specs_reject_wrong_types(simulator, tmp_path):
