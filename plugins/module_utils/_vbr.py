@@ -267,6 +267,8 @@ class VBRClient:
             if body is None and not response.text.strip():
                 raise VeeamProtocolError('the token request was answered with HTTP %s and an empty body, not by the VBR '
                                          'REST API (is the server address and port right?)' % response.status_code)
+            if body is None:  # not JSON: say what came back
+                parse_body(response.headers.get('Content-Type'), response.text, response.status_code)
             raise VeeamProtocolError('the VBR REST API answered the token request without an access token')
         self._register_secret(token)
         self._access_token = token

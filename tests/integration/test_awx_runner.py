@@ -117,11 +117,6 @@ def runner():
     return ansible_runner
 
 
-@pytest.fixture(params=['em', 'vspc'])
-def api(request):
-    return request.param
-
-
 @pytest.fixture
 def clean_environ(monkeypatch):
     """Only the credential may supply the connection: nothing VEEAM_* or CA-related from the test's own environment."""
@@ -134,8 +129,7 @@ def credential_inputs(simulator, api, api_key=False):
     """A credential as an administrator would fill it in: the CA pasted as PEM text."""
     with open(simulator.ca_path) as handle:
         ca_pem = handle.read()
-    inputs = {'api': api, 'server': simulator.host, 'port': str(simulator.em_port if api == 'em' else simulator.vspc_port),
-              'ca_data': ca_pem}
+    inputs = {'api': api, 'server': simulator.host, 'port': str(simulator.port(api)), 'ca_data': ca_pem}
     if api_key:
         inputs['api_key'] = API_KEY
     else:
@@ -239,11 +233,14 @@ def test_credential_injection_defaults(tmp_path):
                      str(tmp_path))
     assert env == {'VEEAM_API': 'em', 'VEEAM_SERVER': 'em.corp.example', 'VEEAM_PORT': '9398',
                    'VEEAM_USERNAME': 'CORP\\ops', 'VEEAM_PASSWORD': 'pw', 'VEEAM_API_KEY': '',
-                   'VEEAM_VALIDATE_CERTS': 'true', 'VEEAM_CA_PATH': '', 'VEEAM_TIMEOUT': '30'}
+                   'VEEAM_VALIDATE_CERTS': 'true', 'VEEAM_CA_PATH': '', 'VEEAM_TIMEOUT': '30', 'VEEAM_API_VERSION': ''}
     vspc = awx_inject(credential_type, {'api': 'vspc', 'server': 'vspc.example', 'api_key': 'k', 'skip_tls_verify': True,
                                         'ca_path': '/etc/pki/ca.pem', 'timeout': '90'}, str(tmp_path))
     assert (vspc['VEEAM_PORT'], vspc['VEEAM_API_KEY'], vspc['VEEAM_USERNAME']) == ('1280', 'k', '')
     assert (vspc['VEEAM_VALIDATE_CERTS'], vspc['VEEAM_CA_PATH'], vspc['VEEAM_TIMEOUT']) == ('false', '/etc/pki/ca.pem', '90')
+    vbr = awx_inject(credential_type, {'api': 'vbr', 'server': 'vbr.example', 'username': 'u', 'password': 'p',
+                                       'api_version': '1.3-rev1'}, str(tmp_path))
+    assert (vbr['VEEAM_API'], vbr['VEEAM_PORT'], vbr['VEEAM_API_VERSION']) == ('vbr', '9419', '1.3-rev1')
     pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n'
     with_ca = awx_inject(credential_type, {'server': 's', 'ca_data': pem, 'ca_path': '/ignored'}, str(tmp_path))
     assert with_ca['VEEAM_CA_PATH'].startswith(str(tmp_path / 'env'))
@@ -276,7 +273,8 @@ def test_schedule_toggle_job_template(runner, simulator, api, tmp_path, clean_en
     assert again.status == 'successful', output(again)
     [stats] = events(again, 'playbook_on_stats')
     assert stats['event_data'].get('changed', {}) == {}
-    assert simulator.counters()['actions']['toggle' if api == 'em' else 'patch'] == 1
+    actions = simulator.counters()['actions']
+    assert actions['toggle'] + actions['patch'] + actions['disable'] + actions['enable'] == 1, actions
 
 
 def test_collection_playbook_by_name_with_an_api_key(runner, simulator, tmp_path, clean_environ):
