@@ -38,6 +38,7 @@ def iso(moment):
     return moment.strftime('%Y-%m-%dT%H:%M:%SZ')
 
 
+@pytest.mark.compat
 def test_agent_jobs_by_every_option(simulator, api, tmp_path):
     run = run_playbook(tmp_path, [
         step('all', JOBS),
@@ -63,6 +64,7 @@ def test_agent_jobs_by_every_option(simulator, api, tmp_path):
     assert (running['running'], running['last_result']) == (True, None)
 
 
+@pytest.mark.compat
 def test_sessions_filters(simulator, api, tmp_path):
     now = datetime.datetime.now(datetime.timezone.utc)
     run = run_playbook(tmp_path, [
