@@ -69,7 +69,7 @@ help:
 venv: $(VENV_STAMP)
 
 # Re-runs only when a requirements file changed (or the venv is gone).
-$(VENV_STAMP): requirements.txt requirements-dev.txt
+$(VENV_STAMP): requirements.txt requirements-dev.txt tests/veeamsim/requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt -r requirements-dev.txt
