@@ -47,16 +47,17 @@ define pytest
 endef
 
 .PHONY: help venv install collection-link sanity units lint changelog-lint integration test \
-	demo simulator build clean distclean bench bench-agent bench-action docs docs-check
+	demo simulator build clean distclean bench bench-agent bench-action docs docs-check test-compat
 
 help:
 	@echo "make venv         create $(VENV) with requirements.txt + requirements-dev.txt"
 	@echo "make install      link the checkout into build/collections (alias: collection-link)"
-	@echo "make test         sanity + units + lint + integration"
+	@echo "make test         sanity + units + lint + integration + test-compat"
 	@echo "make sanity       ansible-test sanity on Python $(SANITY_PYTHON) (SANITY_ARGS=--test pylint ...)"
 	@echo "make units        pytest tests/unit"
 	@echo "make lint         ansible-lint + antsibull-changelog lint"
 	@echo "make integration  pytest tests/integration (starts the simulator)"
+	@echo "make test-compat  units + integration tests marked compat on ansible-core 2.16 and the newest (tox.ini)"
 	@echo "make demo         start the simulator, run playbooks/demo.yml against it, stop it"
 	@echo "make simulator    run the simulator in the foreground (EM :$(SIM_EM_PORT), VSPC :$(SIM_VSPC_PORT))"
 	@echo "make bench        the collection side by side with uri playbooks and loops, append to bench/RESULTS.md"
@@ -109,8 +110,13 @@ changelog-lint: venv
 integration: venv install
 	$(call pytest,tests/integration,PYTHONPATH=$(CURDIR)/tests:$(COLLECTIONS))
 
+# The unit tests and the integration tests marked compat on the oldest supported and the newest
+# ansible-core, each in a tox virtualenv of its own on its own Python (tox.ini; README.md says more).
+test-compat: venv install
+	TOX=$(BIN)/tox bash tests/scripts/test-compat.sh
+
 # Each step fails the run; make stops at the first failure (use make -k to see them all).
-test: sanity units lint integration
+test: sanity units lint integration test-compat
 
 demo: venv install
 	PATH="$(BIN):$$PATH" DEMO_PYTHON=$(BIN)/python COLLECTIONS=$(COLLECTIONS) \
