@@ -5,6 +5,10 @@ PYTHON ?= python3
 VENV = .venv
 BIN = $(CURDIR)/$(VENV)/bin
 VENV_STAMP = $(VENV)/.requirements.stamp
+# make demo's own small venv: ansible-core and the runtime and simulator requirements only
+DEMO_VENV = .venv-demo
+DEMO_BIN = $(CURDIR)/$(DEMO_VENV)/bin
+DEMO_STAMP = $(DEMO_VENV)/.requirements.stamp
 
 # build/ is git-ignored. build/collections is a collection root: ansible_collections/backupops/veeam
 # there is a symlink to this checkout, so ansible, ansible-playbook and ansible-test find the
@@ -58,14 +62,14 @@ help:
 	@echo "make lint         ansible-lint + antsibull-changelog lint"
 	@echo "make integration  pytest tests/integration (starts the simulator)"
 	@echo "make test-compat  units + integration tests marked compat on ansible-core 2.16 and the newest (tox.ini)"
-	@echo "make demo         start the simulator, run playbooks/demo.yml against it, stop it"
+	@echo "make demo         start the simulator, run playbooks/demo.yml against it, stop it (own small venv $(DEMO_VENV))"
 	@echo "make simulator    run the simulator in the foreground (EM :$(SIM_EM_PORT), VSPC :$(SIM_VSPC_PORT))"
 	@echo "make bench        the collection side by side with uri playbooks and loops, append to bench/RESULTS.md"
 	@echo "make bench-agent  time agent job / session listing at --scale 5000, append to bench/RESULTS.md"
 	@echo "make bench-action time 20 jobs started and awaited, parallel 4 vs 1, append to bench/RESULTS.md"
 	@echo "make docs         regenerate the module and role reference in docs/reference (antsibull-docs)"
 	@echo "make build        ansible-galaxy collection build into build/dist"
-	@echo "make clean        remove build/, tests/output and caches (distclean: and $(VENV))"
+	@echo "make clean        remove build/, tests/output and caches (distclean: and $(VENV), $(DEMO_VENV), .tox)"
 
 venv: $(VENV_STAMP)
 
@@ -118,8 +122,16 @@ test-compat: venv install
 # Each step fails the run; make stops at the first failure (use make -k to see them all).
 test: sanity units lint integration test-compat
 
-demo: venv install
-	PATH="$(BIN):$$PATH" DEMO_PYTHON=$(BIN)/python COLLECTIONS=$(COLLECTIONS) \
+# The demo needs none of the development tools: its venv has requirements-demo.txt only, so a fresh
+# clone shows output in seconds. Re-runs pip only when a requirements file changed.
+$(DEMO_STAMP): requirements-demo.txt requirements.txt tests/veeamsim/requirements.txt
+	test -x $(DEMO_BIN)/python || $(PYTHON) -m venv $(DEMO_VENV)
+	@echo "demo: installing requirements-demo.txt into $(DEMO_VENV) (ansible-core, requests, xmltodict, cryptography)"
+	$(DEMO_BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-demo.txt
+	touch $@
+
+demo: $(DEMO_STAMP) install
+	PATH="$(DEMO_BIN):$$PATH" DEMO_PYTHON=$(DEMO_BIN)/python COLLECTIONS=$(COLLECTIONS) \
 		bash tests/scripts/demo.sh $(DEMO_ARGS)
 
 simulator: venv
@@ -141,7 +153,7 @@ build: venv
 
 clean:
 	rm -rf build tests/output .pytest_cache
-	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
+	find . \( -path ./$(VENV) -o -path ./$(DEMO_VENV) -o -path ./.tox \) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
 
 distclean: clean
-	rm -rf $(VENV)
+	rm -rf $(VENV) $(DEMO_VENV) .tox
