@@ -1,5 +1,6 @@
 # Build, lint and test backupops.veeam. Needs GNU make and python3 (3.11); everything else is
-# installed into .venv by `make venv`. `make help` lists the targets.
+# installed into .venv by `make venv` (make demo: .venv-demo). make test-compat also needs Python
+# 3.10 and 3.13 (on PATH or in pyenv: tox.ini). `make help` lists the targets.
 
 PYTHON ?= python3
 VENV = .venv
@@ -61,7 +62,7 @@ help:
 	@echo "make units        pytest tests/unit"
 	@echo "make lint         ansible-lint + antsibull-changelog lint"
 	@echo "make integration  pytest tests/integration (starts the simulator)"
-	@echo "make test-compat  units + integration tests marked compat on ansible-core 2.16 and the newest (tox.ini)"
+	@echo "make test-compat  units + compat integration tests on ansible-core 2.16 and the newest, sanity on the newest (tox.ini)"
 	@echo "make demo         start the simulator, run playbooks/demo.yml against it, stop it (own small venv $(DEMO_VENV))"
 	@echo "make simulator    run the simulator in the foreground (EM :$(SIM_EM_PORT), VSPC :$(SIM_VSPC_PORT))"
 	@echo "make bench        the collection side by side with uri playbooks and loops, append to bench/RESULTS.md"
@@ -126,7 +127,7 @@ test: sanity units lint integration test-compat
 # clone shows output in seconds. Re-runs pip only when a requirements file changed.
 $(DEMO_STAMP): requirements-demo.txt requirements.txt tests/veeamsim/requirements.txt
 	test -x $(DEMO_BIN)/python || $(PYTHON) -m venv $(DEMO_VENV)
-	@echo "demo: installing requirements-demo.txt into $(DEMO_VENV) (ansible-core, requests, xmltodict, cryptography)"
+	@echo "demo: installing requirements-demo.txt (ansible-core, the runtime and simulator requirements) into $(DEMO_VENV)"
 	$(DEMO_BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-demo.txt
 	touch $@
 
