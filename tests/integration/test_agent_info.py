@@ -36,6 +36,7 @@ def iso(moment):
     return moment.strftime('%Y-%m-%dT%H:%M:%SZ')
 
 
+@pytest.mark.compat
 def test_agent_jobs_by_every_option(simulator, api, tmp_path):
     run = run_playbook(tmp_path, [
         step('all', JOBS),
@@ -64,6 +65,7 @@ def test_agent_jobs_by_every_option(simulator, api, tmp_path):
     assert_logged_off(simulator)
 
 
+@pytest.mark.compat
 def test_sessions_filters(simulator, api, tmp_path):
     now = datetime.datetime.now(datetime.timezone.utc)
     run = run_playbook(tmp_path, [

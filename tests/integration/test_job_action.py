@@ -128,6 +128,7 @@ def test_retry_only_after_a_failed_or_warning_run(simulator, api):
     assert simulator.counters()['actions']['retry'] == 1
 
 
+@pytest.mark.compat
 def test_disable_then_enable_is_idempotent_with_diff(simulator, api, tmp_path):
     tasks = [{'name': title, MODULE: {'name': 'Daily Backup', 'backup_server': 'vbr-prod-01.corp.example', 'action': action}}
              for title, action in (('disable', 'disable'), ('disable again', 'disable'),
@@ -202,6 +203,7 @@ def test_agent_job_start_and_wait(simulator, api):
     assert run.last['job']['type'] == {'em': 'AgentBackup', 'vspc': 'AgentBackupJob', 'vbr': 'LinuxAgentBackup'}[api]
 
 
+@pytest.mark.compat
 def test_many_jobs_in_parallel_keep_their_order_and_all_finish_before_failing(simulator, api):
     names = ['Daily Backup', 'SQL Server; Nightly, Full', 'File Server Backup', 'DC Replication', 'Offsite Backup Copy']
     failing = simulator.job('File Server Backup')

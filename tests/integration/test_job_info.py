@@ -37,6 +37,7 @@ def task(title, **args):
     assert em['logoffs'] == em['logons'], em
 
 
+@pytest.mark.compat
 def test_lookup_by_name_then_by_id_and_uid(simulator, api, tmp_path):
     run = run_playbook(tmp_path, [
         task('by name', name=QUOTED),
@@ -293,6 +294,7 @@ def test_persistent_server_errors_end_in_a_clear_failure(simulator, api):
     assert_logged_off(simulator)
 
 
+@pytest.mark.compat
 def test_no_secret_in_verbose_output(simulator, api, tmp_path):
     env = veeam_env(simulator, api)
     ok = run_playbook(tmp_path, [task('ok', name=QUOTED, include_last_session=True)], env, args=['-vvv'])
@@ -308,12 +310,14 @@ def test_no_secret_in_verbose_output(simulator, api, tmp_path):
         assert 'session_id' not in str(result).lower()
 
 
+@pytest.mark.compat
 def test_ad_hoc_with_environment_credentials_and_check_mode(simulator, api):
     run = run_module(MODULE, {'name': 'Offsite Backup Copy'}, veeam_env(simulator, api), args=['--check'])
     assert run.rc == 0, run.output
     assert [job['name'] for job in run.last['jobs']] == ['Offsite Backup Copy']
 
 
+@pytest.mark.compat
 def test_module_defaults_for_the_action_group(simulator, api, tmp_path):
     env = veeam_env(simulator, api)
     defaults = {'api': api, 'server': env['VEEAM_SERVER'], 'port': int(env['VEEAM_PORT']), 'username': 'admin',

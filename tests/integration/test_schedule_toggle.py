@@ -70,6 +70,7 @@ def connection_defaults(simulator, api):
         'password': env['VEEAM_PASSWORD'], 'ca_path': simulator.ca_path}}
 
 
+@pytest.mark.compat
 def test_role_with_module_defaults_is_idempotent(simulator, api, tmp_path):
     assert schedules(simulator, OFF, ON) == {OFF: False, ON: True}
     play = {'module_defaults': connection_defaults(simulator, api)}
@@ -118,6 +119,7 @@ def test_role_with_environment_enables_and_check_mode_changes_nothing(simulator,
     assert schedule_changes(simulator) == 1
 
 
+@pytest.mark.compat
 def test_collection_playbook_by_fqcn_with_extra_vars(simulator, api):
     env = veeam_env(simulator, api)
     extra = {'schedule_toggle_jobs': [ON, COMMA], 'schedule_toggle_enabled': False}
