@@ -324,8 +324,8 @@ def test_vbr_token_expiring_during_a_wait_is_renewed_with_the_refresh_token(simu
     bearer = [entry['headers'].get('Authorization') for entry in log if entry['path'].startswith('/api/v1/sessions')]
     assert len(set(bearer)) == 2, 'expected requests with the first and with the renewed token'
     refreshes = [entry for entry in log if entry['path'] == '/api/oauth2/token' and 'refresh_token' in entry['body']]
-    assert len(refreshes) == 1 and refreshes[0]['time'] > [entry['time'] for entry in log
-                                                            if entry['path'].endswith('/start')][0]
+    started = [entry['time'] for entry in log if entry['path'].endswith('/start')]
+    assert len(refreshes) == 1 and refreshes[0]['time'] > started[0]
 
 
 # -- a slow server ------------------------------------------------------------------------------
