@@ -443,7 +443,7 @@ def test_em_retry_stop_toggle(simulator):
     assert resp.json()["Operation"] == "RetryAgentJob"
     assert em.task_wait(resp)[0] is True
     assert simulator.counters()["actions"] == {"start": 0, "stop": 1, "retry": 2, "sync": 0, "toggle": 1, "patch": 0,
-                                               "enable": 0, "disable": 0}
+                                               "enable": 0, "disable": 0, "quick_backup": 0}
 
 
 def test_em_viewer_is_denied_and_tasks_are_per_session(simulator):
@@ -631,7 +631,7 @@ def test_vspc_actions_and_patch(simulator):
     assert vs.request("POST", "/infrastructure/backupServers/jobs/%s/start" % ("0" * 8 + "-0000-0000-0000-" + "0" * 12)
                       ).status_code == 404
     assert simulator.counters()["actions"] == {"start": 2, "stop": 1, "retry": 0, "sync": 0, "toggle": 0, "patch": 3,
-                                               "enable": 0, "disable": 0}
+                                               "enable": 0, "disable": 0, "quick_backup": 0}
 
 
 def test_vspc_request_id_makes_actions_idempotent(simulator):

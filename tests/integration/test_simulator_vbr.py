@@ -373,9 +373,9 @@ def test_refusals_come_before_authentication_and_retry_is_not_in_12(simulator):
 
 
 def test_documented_but_not_simulated_operation(simulator):
-    resp = Vbr(simulator).get("/api/v1/backups")
+    resp = Vbr(simulator).get("/api/v1/backupInfrastructure/repositories")
     body = assert_error(resp, 501, "NotImplemented")
-    assert "/api/v1/backups" in body["message"]
+    assert "/api/v1/backupInfrastructure/repositories" in body["message"]
 
 
 # --------------------------------------------------------------------------- actions and roles
@@ -452,7 +452,7 @@ def test_roles(simulator):
     assert operator.post("/api/v1/jobs/%s/start" % job["id"]).status_code == 201
     assert operator.post("/api/v1/jobs/%s/stop" % job["id"]).status_code == 201
     assert simulator.counters()["actions"] == {"start": 1, "stop": 1, "retry": 0, "sync": 0, "toggle": 0,
-                                               "patch": 0, "enable": 0, "disable": 0}
+                                               "patch": 0, "enable": 0, "disable": 0, "quick_backup": 0}
     simulator.add_user("ops", "Ops-Pass1", role="operator")
     other = simulator.job("Daily Backup", server="vbr-prod-01.corp.example")
     assert Vbr(simulator, ("ops", "Ops-Pass1")).post("/api/v1/jobs/%s/start" % other["id"]).status_code == 201

@@ -4,9 +4,11 @@
 
 from __future__ import annotations
 
+import datetime
 import json
+from urllib.parse import unquote
 
-from . import data, state, vbr
+from . import data, machines, state, vbr
 from .responses import json_response
 
 OUTCOMES = ("Success", "Warning", "Failed")
@@ -62,6 +64,60 @@ def job_info(model, job, now):
         "vbr_type": vbr_type,
         "vbr_visible_12": vbr_type in data.VBR_TYPE_12,
     }
+
+
+def iso(epoch):
+    if epoch is None:
+        return None
+    stamp = datetime.datetime.fromtimestamp(epoch, datetime.timezone.utc)
+    return stamp.strftime("%Y-%m-%dT%H:%M:%S.") + "%03dZ" % (stamp.microsecond // 1000)
+
+
+def machine_info(model, machine, now, view_of=None):
+    """The /_sim/data record of a machine (and the answer of /_sim/machines/{id})."""
+    view_of = view_of or model.view_of(now)
+    points = model.points(machine, now, view_of)
+    tasks = machines.machine_tasks(model, machine)
+    last = machines.TaskView(tasks[-1], view_of(tasks[-1].session)) if tasks else None
+    srv = model.server_of(machine.jobs[0])
+    return {
+        "id": machine.id,
+        "name": machine.name,
+        "kind": machine.kind,
+        "platform": machine.platform,
+        "server_id": srv.id,
+        "server_name": srv.name,
+        "jobs": [job.name for job in machine.jobs],
+        "job_ids": [job.id for job in machine.jobs],
+        "excluded_from": [job.name for job in machine.jobs if machine.excluded(job, now)],
+        "restore_points": len(points),
+        "latest_restore_point": iso(points[-1].time) if points else None,
+        "latest_restore_point_job": points[-1].job.name if points else None,
+        "last_result": last.result if last else None,
+        "last_state": last.state if last else None,
+        "last_message": last.message if last else None,
+        "running": bool(last and last.running),
+        "outcome": machine.outcome or "Success",
+        "failure_message": machine.failure_message,
+        "em_ref": machines.em_ref(machine),
+        "object_id": machine.object_ref,
+        "host": machine.host,
+        "protection_group_id": machine.protection_group_id,
+        "computer_id": machine.computer_id,
+    }
+
+
+def find_machine(model, key):
+    """A machine by id, by exact name, or by a name that matches one machine case-insensitively."""
+    key = unquote(key)
+    found = model.machines.get(key.lower())
+    if found is not None:
+        return found
+    named = model.machine_named(key)
+    exact = [machine for machine in named if machine.name == key]
+    if len(exact) == 1:
+        return exact[0]
+    return named[0] if len(named) == 1 else None
 
 
 def counters(model):
@@ -131,11 +187,13 @@ def _handle(model, req):
     if path == "/_sim/data" and method == "GET":
         with model.lock:
             jobs = [job_info(model, j, now) for j in model.jobs.values()]
+            view_of = model.view_of(now)
             return json_response(200, {
                 "backup_servers": [{"id": s.id, "uid": "urn:veeam:BackupServer:" + s.id, "name": s.name}
                                    for s in model.servers],
                 "jobs": [j for j in jobs if j["kind"] == "job"],
                 "agent_jobs": [j for j in jobs if j["kind"] == "agent"],
+                "machines": [machine_info(model, m, now, view_of) for m in model.machines.values()],
                 "users": [{"username": u.name, "role": u.role, "uid": u.uid} for u in model.users.values()],
                 "api_key": state.API_KEY,
                 "settings": _settings(model),
@@ -178,6 +236,29 @@ def _handle(model, req):
                         return _bad("vbr_token_lifetime must be positive")
                     model.vbr_token_lifetime = float(spec["vbr_token_lifetime"])
             return json_response(200, _settings(model))
+    if path == "/_sim/machines" and method == "POST":
+        return add_machine(model, _body(req), now)
+    if path.startswith("/_sim/machines/"):
+        with model.lock:
+            machine = find_machine(model, path[len("/_sim/machines/"):])
+            if machine is None:
+                return json_response(404, {"error": "no machine %s (give its id or its name)"
+                                           % unquote(path[len("/_sim/machines/"):])})
+            if method == "POST":
+                spec = _body(req)
+                if "outcome" in spec:
+                    if spec["outcome"] not in OUTCOMES:
+                        return _bad("outcome must be one of %s" % ", ".join(OUTCOMES))
+                    if spec["outcome"] == "Success":
+                        machine.outcome = machine.failure_message = None
+                    else:
+                        machine.outcome = spec["outcome"]
+                        machine.failure_message = spec.get("failure_message")
+                elif "failure_message" in spec:
+                    machine.failure_message = spec["failure_message"]
+            elif method != "GET":
+                return json_response(405, {"error": "method not allowed"})
+            return json_response(200, machine_info(model, machine, now))
     if path == "/_sim/jobs" and method == "POST":
         return add_job(model, _body(req), now)
     if path.startswith("/_sim/jobs/"):
@@ -242,3 +323,25 @@ def add_job(model, spec, now):
                                       bool(spec.get("schedule_enabled", True)), now)
         model.add_job(job, history)
         return json_response(200, job_info(model, job, now))
+
+
+def add_machine(model, spec, now):
+    """POST /_sim/machines: a machine in a job of the world (a VM in a backup job, a computer in an agent job)."""
+    name, job_key = spec.get("name"), spec.get("job")
+    if not isinstance(name, str) or not name or not isinstance(job_key, str) or not job_key:
+        return _bad("name and job (a job's name or id) are required")
+    server = spec.get("server")
+    with model.lock:
+        found = [job for job in model.jobs.values() if job_key in (job.id, job.name)
+                 and (server is None or server in (job.server_id, model.server_of(job).name))]
+        if len(found) != 1:
+            return _bad("job %s matches %d jobs (give its id, or a server)" % (job_key, len(found)))
+        job = found[0]
+        if job.em_type not in ("Backup", "AgentBackup"):
+            return _bad("machines are added to backup jobs and agent jobs, not to a %s job" % job.em_type)
+        if any(other.server_id == job.server_id for other in model.machine_named(name) if other.name == name):
+            return _bad("%s already has a machine called %s" % (model.server_of(job).name, name))
+        machine = data.added_machine(model.servers, job, name, model.added_machines + 1,
+                                     bool(spec.get("backed_up", True)), now)
+        model.add_machine(machine)
+        return json_response(200, machine_info(model, machine, now))

@@ -89,9 +89,14 @@ class Job(object):
 
 
 class Session(object):
-    """One job run. State is derived from timestamps (see state.session_state)."""
+    """One job run. State is derived from timestamps (see state.session_state).
 
-    __slots__ = ("id", "job", "start", "end", "outcome", "failure_message", "is_retry", "stopped_at", "visible_at")
+    `tasks` are its machines' task sessions (machines.Task), derived from the history on first use
+    (None until then) or fixed when the run is started through an API; `quick` marks a quick backup run.
+    """
+
+    __slots__ = ("id", "job", "start", "end", "outcome", "failure_message", "is_retry", "stopped_at", "visible_at",
+                 "tasks", "quick", "derived")
 
     def __init__(self, sid, job, start, end, outcome, failure_message=None, is_retry=False, visible_at=None):
         self.id = sid
@@ -103,6 +108,76 @@ class Session(object):
         self.is_retry = is_retry
         self.stopped_at = None
         self.visible_at = start if visible_at is None else visible_at
+        self.tasks = None
+        self.quick = False
+        self.derived = False    # tasks derived from the history (re-derived when a machine is added to the job)
+
+
+class Machine(object):
+    """A VM (kind 'vm') or a Veeam Agent computer (kind 'computer') that jobs back up.
+
+    `jobs` are the jobs it is in (their server is its server); `windows` maps a job id to the (since, until)
+    span, epoch seconds or None for open, in which the job processes it (added later, excluded since).
+    `outcome` / `failure_message` make its next runs end so (POST /_sim/machines/{id}); `added` marks a machine
+    added through the control API (never the one that fails a past run).
+    """
+
+    __slots__ = ("id", "name", "kind", "platform", "server_id", "jobs", "windows", "host", "root_id",
+                 "protection_group_id", "protection_group", "ip", "index", "operation_mode", "culprit", "outcome",
+                 "failure_message", "added")
+
+    def __init__(self, mid, name, kind, platform, job, index, ip):
+        self.id = mid
+        self.name = name
+        self.kind = kind
+        self.platform = platform
+        self.server_id = job.server_id
+        self.jobs = [job]
+        self.index = index
+        self.ip = ip
+        self.windows = {}
+        self.culprit = False
+        self.added = False
+        self.outcome = None
+        self.failure_message = None
+        self.host = self.root_id = self.protection_group_id = self.protection_group = self.operation_mode = None
+
+    @property
+    def vm(self):
+        return self.kind == "vm"
+
+    @property
+    def object_ref(self):
+        """The VM's id in its hypervisor: a vCenter mo-ref (vm-1001) or a Hyper-V GUID; None for computers."""
+        if self.kind != "vm":
+            return None
+        if self.platform == "VMware":
+            return "vm-%d" % (1001 + self.index)
+        return str(uuid.uuid5(uuid.UUID(self.id), "hyperv"))
+
+    @property
+    def computer_id(self):
+        return str(uuid.uuid5(uuid.UUID(self.id), "computer")) if self.kind == "computer" else None
+
+    @property
+    def bios_uuid(self):
+        return str(uuid.uuid5(uuid.UUID(self.id), "bios")) if self.kind == "computer" else None
+
+    @property
+    def size(self):
+        return (20 + (self.index * 37) % 480) * 1024 ** 3
+
+    def member(self, job, at):
+        """Whether `job` processes this machine in a run started at `at`."""
+        window = self.windows.get(job.id)
+        if window is None:
+            return True
+        since, until = window
+        return (since is None or at >= since) and (until is None or at < until)
+
+    def excluded(self, job, at):
+        window = self.windows.get(job.id)
+        return window is not None and window[1] is not None and at >= window[1]
 
 
 def _guid(rng):
@@ -144,14 +219,52 @@ SERVERS = [
 ]
 
 
-class DataSet(object):
-    """servers, jobs (ordered dict id -> Job) and sessions (list, oldest first)."""
+VCENTER = "vc01.corp.example"     # the vCenter of every VMware VM
+HYPERV_HOSTS = ("hv01.corp.example", "hv02.corp.example")   # the Hyper-V host of each server's Hyper-V VMs
+DATACENTER = "Datacenter"
+ESXI_HOST = "esx01.corp.example"
+EXCLUDED_DAYS = 7    # app01 left Daily Backup's processing this many days ago (excluded; Sauvegarde took over)
 
-    def __init__(self, servers, jobs, sessions, running_ids):
+# name, kind, platform, job names (on the machine's server), server index, flags
+#   culprit: the machine that fails or warns in its jobs' failed and warned runs
+#   new: added to its job after the job's last run (never backed up)
+#   excluded: the job (name) it is excluded from since EXCLUDED_DAYS ago
+MACHINES = [
+    ("web01", "vm", "VMware", ["Daily Backup"], 0, {}),
+    ("web02", "vm", "VMware", ["Daily Backup"], 0, {}),
+    ("app01", "vm", "VMware", ["Daily Backup", "Sauvegarde Comptabilit\u00e9 \u2013 M\u00fcller"], 0,
+     {"excluded": "Daily Backup"}),
+    ("mail01", "vm", "VMware", ['Exchange "Mail" Backup'], 0, {"culprit": True}),
+    ("sql01", "vm", "HyperV", ["SQL Server; Nightly, Full"], 0, {}),
+    ("fs01", "vm", "HyperV", ["File Server Backup"], 0, {"culprit": True}),
+    ("legacy01", "vm", "VMware", ["Legacy Archive Backup"], 0, {}),
+    ("bigdata01", "vm", "VMware", ["Long Running Backup"], 0, {}),
+    ("Print Server 2", "vm", "VMware", ["Daily Backup"], 0, {}),
+    ("dc01.corp.example", "vm", "VMware", ["Daily Backup"], 0, {}),
+    ("db01", "vm", "VMware", ["Daily Backup"], 0, {}),
+    ("DB01", "vm", "HyperV", ["Daily Backup"], 1, {}),
+    # the contract says VMware; Manual Test Backup is a Hyper-V job, and a job backs up VMs of its own platform
+    ("newvm01", "vm", "HyperV", ["Manual Test Backup"], 0, {"new": True}),
+    ("lnx-web01.corp.example", "computer", "LinuxPhysical", ["Linux Web Servers"], 0, {}),
+    ("lnx-db01.corp.example", "computer", "LinuxPhysical", ["Linux DB Servers"], 0, {"culprit": True}),
+    ("winfs01", "computer", "WindowsPhysical", ["Windows File Server Agent"], 0, {}),
+    ("ws-0001", "computer", "WindowsPhysical", ["Windows Workstations"], 0, {"culprit": True}),
+    ("rhel-node1.corp.example", "computer", "LinuxPhysical", ["RHEL Cluster Agent"], 1, {}),
+]
+MACHINE_PLATFORMS = {"VMware": "VMware", "HyperV": "HyperV", "AgentForLinux": "LinuxPhysical",
+                     "AgentForWindows": "WindowsPhysical"}
+
+
+class DataSet(object):
+    """servers, jobs (ordered dict id -> Job), sessions (list, oldest first) and machines (ordered dict id ->
+    Machine)."""
+
+    def __init__(self, servers, jobs, sessions, running_ids, machines=None):
         self.servers = servers
         self.jobs = jobs
         self.sessions = sessions
         self.running_ids = running_ids
+        self.machines = machines if machines is not None else {}
 
 
 def build(seed=1, scale=0, now=None):
@@ -235,7 +348,64 @@ def build(seed=1, scale=0, now=None):
             sessions.append(Session(sid, job, start, now + flags["running"], "Success"))
             running_ids.add(job.id)
     sessions.sort(key=lambda s: s.start)
-    return DataSet(servers, jobs, sessions, running_ids)
+    machines = _machines(servers, jobs, specs, now, today)
+    return DataSet(servers, jobs, sessions, running_ids, machines)
+
+
+def _machine(servers, job, name, kind, platform, index, cache):
+    """A machine of `job`'s server; its ids derive from the job's GUID (so from the seed) and its name."""
+    position = cache.get(job.server_id)
+    if position is None:
+        position = cache[job.server_id] = [srv.id for srv in servers].index(job.server_id)
+    machine = Machine(str(uuid.uuid5(uuid.UUID(job.id), "machine/" + name)), name, kind, platform, job, index,
+                      "10.%d.%d.%d" % (position + 1, (index // 250) % 250, 1 + index % 250))
+    if kind == "vm":
+        machine.host = VCENTER if platform == "VMware" else HYPERV_HOSTS[min(position, 1)]
+        key = (job.server_id, machine.host)
+    else:
+        machine.protection_group = "%s Computers" % ("Linux" if platform == "LinuxPhysical" else "Windows")
+        machine.operation_mode = "Workstation" if job.license_type == "Workstation" else "Server"
+        key = (job.server_id, machine.protection_group)
+    found = cache.get(key)
+    if found is None:
+        found = cache[key] = str(uuid.uuid5(uuid.NAMESPACE_URL, "veeamsim/%s/%s" % key))
+    if kind == "vm":
+        machine.root_id = found
+    else:
+        machine.protection_group_id = found
+    return machine
+
+
+def _machines(servers, jobs, specs, now, today):
+    """The machines of the world (MACHINES) and of the scaled jobs (one per scaled job)."""
+    by_key = dict(((job.name, job.server_id), job) for job in jobs.values())
+    machines = {}
+    cache = {}
+    for index, (name, kind, platform, job_names, srv, flags) in enumerate(MACHINES):
+        server_id = servers[srv].id
+        its_jobs = [by_key[(job_name, server_id)] for job_name in job_names]
+        machine = _machine(servers, its_jobs[0], name, kind, platform, index, cache)
+        machine.jobs = its_jobs
+        machine.culprit = bool(flags.get("culprit"))
+        if flags.get("new"):
+            machine.windows[its_jobs[0].id] = (now, None)
+        if flags.get("excluded"):
+            excluded = by_key[(flags["excluded"], server_id)]
+            machine.windows[excluded.id] = (None, today - EXCLUDED_DAYS * DAY)
+        machines[machine.id] = machine
+    vms = computers = 0
+    for job, _last, flags in specs:
+        if not flags.get("weekly"):
+            continue
+        if job.kind == "agent":
+            computers += 1
+            name, kind = "scale-host-%05d" % computers, "computer"
+        else:
+            vms += 1
+            name, kind = "scale-vm-%05d" % vms, "vm"
+        machine = _machine(servers, job, name, kind, MACHINE_PLATFORMS[job.platform], len(MACHINES) + job.index, cache)
+        machines[machine.id] = machine
+    return machines
 
 
 def _history(job, rng, last, flags, now, today, out):
@@ -314,3 +484,14 @@ def added_job(seed, seq, name, kind, em_type, platform, server_id, schedule_conf
         sessions.append(Session(str(uuid.uuid5(base, "run/%d" % back)), job, start, start + job.hist_duration,
                                 "Success"))
     return job, sessions
+
+
+def added_machine(servers, job, name, seq, backed_up, now):
+    """A machine added to `job` through the control API (POST /_sim/machines): backed up by every past run of the
+    job (`backed_up`), or added now (no restore point yet)."""
+    kind = "computer" if job.kind == "agent" else "vm"
+    machine = _machine(servers, job, name, kind, MACHINE_PLATFORMS[job.platform], 300000 + seq, {})
+    machine.added = True
+    if not backed_up:
+        machine.windows[job.id] = (now, None)
+    return machine

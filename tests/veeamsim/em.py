@@ -7,10 +7,13 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime
+import json
 import math
+import re
+import xml.etree.ElementTree as ET
 from urllib.parse import quote
 
-from . import emquery, state
+from . import emquery, machines, state
 from .render import JSON, OPT, REQ, Links, Node, Repeat, link, to_json, to_xml
 from .responses import Response
 
@@ -214,6 +217,7 @@ def server_links(ctx, srv):
         link("Down", base + "/repositories", "RepositoryReferenceList"),
         link("Down", base + "/credentials", "CredentialsInfoList"),
         link("Down", base + "/passwords", "PasswordKeyInfoList"),
+        link("QuickBackup", base + "?action=quickbackup"),
     ]
 
 
@@ -370,9 +374,13 @@ def task_node(ctx, task):
     href = "%s/tasks/%s" % (ctx.api, task.id)
     tstate = task.state(ctx.now)
     result = None
+    links = [link("Delete", href, "Task")]
     if tstate == "Finished":
         result = Node("Result", [([("Success", task.success)], [("Message", task.message, OPT)])])
-    return Node("Task", [resource(href, "Task", [link("Delete", href, "Task")]),
+        if task.related is not None:
+            links.append(link("Related", "%s/backupSessions/%s?format=Entity" % (ctx.api, task.related.id),
+                              "BackupJobSession"))
+    return Node("Task", [resource(href, "Task", links),
                          ([], [("TaskId", task.id, REQ), ("State", tstate, REQ), ("Operation", task.operation, REQ),
                                ("Result", result, OPT)])])
 
@@ -392,11 +400,13 @@ def route(ctx, method, parts):
     if head == "logonsessions":
         return logon_sessions(ctx, method, rest)
     if head == "backupservers":
+        srv = model.servers_by_id.get(rest[0].lower()) if rest else None
+        if method == "POST" and srv is not None and len(rest) == 1:
+            return server_action(ctx, srv)
         if method != "GET":
             return error(ctx, 405, "Method not allowed.")
         if not rest:
             return ctx.render(200, ref_list([server_ref(ctx, s) for s in model.servers]))
-        srv = model.servers_by_id.get(rest[0].lower())
         if srv is not None and len(rest) == 2 and rest[1].lower() == "jobs":
             if not ctx.logon["user"].admin:
                 return error(ctx, 403, "Access denied.")
@@ -409,9 +419,13 @@ def route(ctx, method, parts):
         return ctx.render(200, server_ref(ctx, srv, "EntityRef"))
     if head == "jobs":
         return jobs_route(ctx, method, rest, "job", fmt)
+    if head in ("vmrestorepoints", "backuptasksessions"):
+        return machine_route(ctx, method, head, rest, fmt)
     if head == "agents":
         if rest and rest[0].lower() == "jobs":
             return jobs_route(ctx, method, rest[1:], "agent", fmt)
+        if rest and rest[0].lower() == "agentrestorepoints":
+            return machine_route(ctx, method, "agentrestorepoints", rest[1:], fmt)
         if rest and rest[0].lower() == "backupsessions" and len(rest) == 1 and method == "GET":
             sessions = [s for s in model.em_sessions_window(ctx.now) if s.job.kind == "agent"]
             return ctx.render(200, ref_list([session_ref(ctx, s) for s in sessions]))
@@ -424,6 +438,10 @@ def route(ctx, method, parts):
             sessions = [s for s in model.em_sessions_window(ctx.now) if session_kind(s) == kind]
             return ctx.render(200, ref_list([session_ref(ctx, s) for s in sessions]))
         sess = model.sessions_by_id.get(rest[0].lower())
+        if (sess is not None and session_kind(sess) == kind and sess.visible_at <= ctx.now and len(rest) == 2
+                and rest[1].lower() == "tasksessions" and method == "GET" and kind == "BackupJobSession"):
+            return ctx.render(200, ref_list([task_ref(ctx, machines.TaskView(task, state.SessionView(sess, ctx.now)))
+                                             for task in machines.session_tasks(model, sess)]))
         if sess is None or session_kind(sess) != kind or sess.visible_at > ctx.now or len(rest) > 1:
             return error(ctx, 404, "Session '%s' was not found." % rest[0])
         if method == "POST":
@@ -599,8 +617,18 @@ SERVER_FIELDS = {
 
 QUERY_TYPES = {
     "job": "Job", "agentbackupjob": "AgentBackupJob", "backupjobsession": "BackupJobSession",
-    "replicajobsession": "ReplicaJobSession", "backupserver": "BackupServer",
+    "replicajobsession": "ReplicaJobSession", "backupserver": "BackupServer", "vmrestorepoint": "VmRestorePoint",
+    "agentrestorepoint": "AgentRestorePoint", "backuptasksession": "BackupTaskSession",
 }
+MACHINE_QUERY_TYPES = ("VmRestorePoint", "AgentRestorePoint", "BackupTaskSession")
+# the QueryResult bucket of each type: (JSON bucket, XML bucket, JSON inner key)
+BUCKETS = {"Job": ("Jobs", "Jobs", "Jobs"), "AgentBackupJob": ("AgentBackupJob", "AgentBackupJobs", "AgentBackupJobs"),
+           "BackupServer": ("BackupServers", "BackupServers", "BackupServers"),
+           "BackupJobSession": ("BackupJobSessions", "BackupJobSessions", "BackupJobSessions"),
+           "ReplicaJobSession": ("ReplicaJobSessions", "ReplicaJobSessions", "ReplicaJobSessions"),
+           "VmRestorePoint": ("VmRestorePoints", "VmRestorePoints", "VmRestorePoints"),
+           "AgentRestorePoint": ("AgentRestorePoints", "AgentRestorePoints", "AgentRestorePoints"),
+           "BackupTaskSession": ("BackupTaskSessions", "BackupTaskSessions", "BackupTaskSessions")}
 
 
 def query(ctx):
@@ -619,13 +647,18 @@ def query(ctx):
     elif qtype == "BackupServer":
         items = list(model.servers)
         fields = SERVER_FIELDS
+    elif qtype in MACHINE_QUERY_TYPES:
+        items = None
+        fields = MACHINE_FIELDS[qtype](model)
     else:
         items = None
         fields = _session_fields(model)
     try:
         tree = emquery.parse(req.arg("filter"))
         predicate = emquery.compile_tree(tree, fields)
-        if items is None:
+        if items is None and qtype in MACHINE_QUERY_TYPES:
+            items = machine_candidates(ctx, qtype, tree)
+        elif items is None:
             items = [state.SessionView(s, ctx.now) for s in _session_candidates(model, tree, ctx.now)
                      if s.job.session_kind == qtype]
         items = [i for i in items if predicate(i)]
@@ -651,15 +684,15 @@ def query(ctx):
         nodes = [job_entity(ctx, j) if entities else job_ref(ctx, j) for j in chunk]
     elif qtype == "BackupServer":
         nodes = [server_entity(ctx, s) if entities else server_ref(ctx, s) for s in chunk]
+    elif qtype in MACHINE_QUERY_TYPES:
+        render = MACHINE_RENDER[qtype][0 if entities else 1]
+        nodes = [render(ctx, item) for item in chunk]
     else:
         nodes = [session_entity(ctx, v.session, v) if entities else session_ref(ctx, v.session) for v in chunk]
 
     elems = [("Refs", None, JSON), ("Entities", None, JSON), ("Resources", None, JSON)]
     if entities:
-        bucket = {"Job": "Jobs", "AgentBackupJob": "AgentBackupJob", "BackupServer": "BackupServers",
-                  "BackupJobSession": "BackupJobSessions", "ReplicaJobSession": "ReplicaJobSessions"}[qtype]
-        xml_bucket = "AgentBackupJobs" if qtype == "AgentBackupJob" else bucket
-        inner = "AgentBackupJobs" if qtype == "AgentBackupJob" else bucket
+        bucket, xml_bucket, inner = BUCKETS[qtype]
         buckets = []
         for name in ENTITY_BUCKETS:
             if name == bucket:
@@ -700,3 +733,329 @@ def paging_info(ctx, page, size, pages):
     links.append(link("Last", href(pages)))
     return Node("PagingInfo", [([("PageNum", page), ("PageSize", size), ("PagesCount", pages)],
                                 [("Links", Links(links), OPT)])])
+
+
+# --------------------------------------------------------------------------- machines: restore points, task sessions
+def _stamp(epoch):
+    return datetime.datetime.fromtimestamp(epoch, datetime.timezone.utc)
+
+
+def machine_name_at(name, epoch):
+    """EM's names of a machine's points and tasks: `web01@2026-11-22 18:04:12` (UTC)."""
+    return "%s@%s" % (name, _stamp(epoch).strftime("%Y-%m-%d %H:%M:%S"))
+
+
+def run_point_name(epoch):
+    """The name of a job run's RestorePoint as EM writes it: `Jun 16 2025  4:00AM`."""
+    stamp = _stamp(epoch)
+    hour = stamp.hour % 12 or 12
+    return "%s %2d %d %2d:%02d%s" % (stamp.strftime("%b"), stamp.day, stamp.year, hour, stamp.minute,
+                                     "AM" if stamp.hour < 12 else "PM")
+
+
+def run_point_id(sess):
+    return machines.derived_id(sess.id, machines.RESTORE_POINT_SALT)
+
+
+def backup_file_id(point):
+    return machines.derived_id(point.id, machines.BACKUP_FILE_SALT)
+
+
+def backup_file_name(point):
+    stamp = _stamp(point.time)
+    return "%s%sD%sT%s_%s.%s" % (point.job.name, " - " + point.machine.name if point.machine.kind == "computer" else "",
+                                 stamp.strftime("%Y-%m-%d"), stamp.strftime("%H%M%S"), point.id[:4].upper(),
+                                 "vbk" if point.type == "Full" else "vib")
+
+
+def point_href(ctx, point):
+    if point.machine.kind == "vm":
+        return "%s/vmRestorePoints/%s" % (ctx.api, point.id)
+    return "%s/agents/agentRestorePoints/%s" % (ctx.api, point.id)
+
+
+def point_kind(point):
+    return "VmRestorePoint" if point.machine.kind == "vm" else "AgentRestorePoint"
+
+
+def point_links(ctx, point):
+    """The links of a VmRestorePoint / AgentRestorePoint entity (EM docs, get_vmrestorepoints_id)."""
+    srv = ctx.model.server_of(point.job)
+    href = point_href(ctx, point)
+    kind = point_kind(point)
+    name = machine_name_at(point.machine.name, point.time)
+    links = []
+    if kind == "VmRestorePoint":
+        links.append(link("Restore", href + "?action=restore"))
+    links += [server_ref_link(ctx, srv),
+              link("Up", "%s/restorePoints/%s" % (ctx.api, run_point_id(point.session)), "RestorePointReference",
+                   run_point_name(point.session.start)),
+              link("Up", "%s/backupFiles/%s" % (ctx.api, backup_file_id(point)), "BackupFileReference",
+                   backup_file_name(point)),
+              link("Alternate", href, kind + "Reference", name),
+              link("Down", href + "/mounts", kind + "MountList"),
+              link("Create", href + "/mounts", kind + "Mount")]
+    return links
+
+
+def point_entity(ctx, point):
+    machine = point.machine
+    kind = point_kind(point)
+    name = machine_name_at(machine.name, point.time)
+    uid = "urn:veeam:%s:%s" % (kind, point.id)
+    levels = [resource(point_href(ctx, point) + "?format=Entity", kind, point_links(ctx, point)),
+              entity_level(name, uid)]
+    if kind == "VmRestorePoint":
+        levels.append(([("VmDisplayName", machine.name)],
+                       [("CreationTimeUTC", fmt_time(point.time), REQ), ("VmName", machine.name, REQ),
+                        ("Algorithm", point.algorithm, REQ), ("PointType", point.type, REQ),
+                        ("HierarchyObjRef", machines.em_ref(machine), REQ), ("SqlInfo", None, OPT)]))
+    else:   # not in the 9.x XSD: the v13 docs' elements (VEEAM_MACHINES.md A.4)
+        levels.append(([], [("CreationTimeUTC", fmt_time(point.time), REQ), ("Algorithm", point.algorithm, REQ),
+                            ("PointType", point.type, REQ)]))
+    return Node(kind, levels)
+
+
+def point_ref(ctx, point, tag="Ref"):
+    kind = point_kind(point)
+    name = machine_name_at(point.machine.name, point.time)
+    href = point_href(ctx, point)
+    links = [server_ref_link(ctx, ctx.model.server_of(point.job)),
+             link("Alternate", href + "?format=Entity", kind, name)]
+    return ref_node(tag, "urn:veeam:%s:%s" % (kind, point.id), name, href, kind + "Reference", links)
+
+
+def task_href(ctx, task):
+    return "%s/backupTaskSessions/%s" % (ctx.api, task.id)
+
+
+def task_size(tview):
+    """The size of what the task wrote: a sixteenth of the machine for a point, nothing for a failed task."""
+    if tview.running or tview.result == "Failed":
+        return 0
+    return tview.task.machine.size // 16
+
+
+def task_entity(ctx, tview):
+    task = tview.task
+    sess = task.session
+    machine = task.machine
+    name = machine_name_at(machine.name, task.start)
+    links = [server_ref_link(ctx, ctx.model.server_of(sess.job)),
+             link("Up", session_href(ctx, sess), "BackupJobSessionReference", session_name(sess)),
+             link("Alternate", task_href(ctx, task), "BackupTaskSessionReference", name)]
+    if not tview.running and tview.result in ("Success", "Warning"):
+        point_id = machines.derived_id(task.id, machines.POINT_SALT)
+        if machine.kind == "vm":
+            links.append(link("Related", "%s/vmRestorePoints/%s?format=Entity" % (ctx.api, point_id), "VmRestorePoint",
+                              machine_name_at(machine.name, tview.end)))
+        else:
+            links.append(link("Related", "%s/agents/agentRestorePoints/%s?format=Entity" % (ctx.api, point_id),
+                              "AgentRestorePoint", machine_name_at(machine.name, tview.end)))
+    return Node("BackupTaskSession", [
+        resource(task_href(ctx, task) + "?format=Entity", "BackupTaskSession", links),
+        entity_level(name, "urn:veeam:BackupTaskSession:%s" % task.id),
+        ([("VmDisplayName", machine.name)],
+         [("JobSessionUid", session_uid(sess), REQ), ("CreationTimeUTC", fmt_time(task.start), REQ),
+          ("EndTimeUTC", fmt_time(tview.end), OPT), ("State", tview.em_state, REQ), ("Result", tview.result, REQ),
+          ("Reason", tview.message, REQ), ("TotalSize", task_size(tview), REQ),
+          ("VmUid", machines.em_ref(machine), OPT)]),     # VmUid: v13 docs, not in the 9.x XSD
+    ])
+
+
+def task_ref(ctx, tview, tag="Ref"):
+    task = tview.task
+    name = machine_name_at(task.machine.name, task.start)
+    links = [server_ref_link(ctx, ctx.model.server_of(task.session.job)),
+             link("Alternate", task_href(ctx, task) + "?format=Entity", "BackupTaskSession", name)]
+    return ref_node(tag, "urn:veeam:BackupTaskSession:%s" % task.id, name, task_href(ctx, task),
+                    "BackupTaskSessionReference", links)
+
+
+def em_points(ctx, machine, view_of):
+    """The machine's restore points EM has collected (their run is visible to EM)."""
+    return [point for point in ctx.model.points(machine, ctx.now, view_of) if point.session.visible_at <= ctx.now]
+
+
+def em_task_visible(sess, now):
+    return sess.visible_at <= now and sess.start >= now - state.SESSION_WINDOW
+
+
+def machine_candidates(ctx, qtype, tree):
+    """The items a machine query filters: points (VmRestorePoint, AgentRestorePoint) or TaskViews, narrowed
+    through the name index when the filter pins VmDisplayName / ComputerName."""
+    model = ctx.model
+    view_of = model.view_of(ctx.now)
+    if qtype == "BackupTaskSession":
+        name = emquery.required_equal(tree, "vmdisplayname")
+        uid = emquery.required_equal(tree, "jobsessionuid")
+        if name is not None:
+            tasks = [task for machine in model.machine_named(name) for task in machines.machine_tasks(model, machine)]
+        elif uid is not None:
+            sess = model.sessions_by_id.get(uid.rsplit(":", 1)[-1].lower())
+            tasks = machines.session_tasks(model, sess) if sess is not None else []
+        else:
+            tasks = machines.every_task(model, model.em_sessions_window(ctx.now))
+        return [machines.TaskView(task, view_of(task.session)) for task in tasks
+                if em_task_visible(task.session, ctx.now)]
+    kind = "vm" if qtype == "VmRestorePoint" else "computer"
+    name = emquery.required_equal(tree, "vmdisplayname" if kind == "vm" else "computername")
+    candidates = model.machine_named(name) if name is not None else model.machines.values()
+    return [point for machine in candidates if machine.kind == kind for point in em_points(ctx, machine, view_of)]
+
+
+def _server_name(model, server_id):
+    return model.servers_by_id[server_id].name
+
+
+def _point_fields(model, kind):
+    fields = {
+        "uid": ("uid", lambda p: "urn:veeam:%s:%s" % (point_kind(p), p.id)),
+        "name": ("str", lambda p: machine_name_at(p.machine.name, p.time)),
+        "creationtime": ("date", lambda p: p.time),
+        "type": ("enum", lambda p: p.type),
+        "algorithm": ("enum", lambda p: p.algorithm),
+        "restorepointid": ("uid", lambda p: "urn:veeam:RestorePoint:" + run_point_id(p.session)),
+        "restorepointname": ("str", lambda p: run_point_name(p.session.start)),
+        "backupserveruid": ("uid", lambda p: "urn:veeam:BackupServer:" + p.machine.server_id),
+        "backupservername": ("str", lambda p: _server_name(model, p.machine.server_id)),
+    }
+    if kind == "vm":
+        fields["vmdisplayname"] = ("str", lambda p: p.machine.name)
+    else:
+        fields.update({
+            "computername": ("str", lambda p: p.machine.name),
+            "backupuid": ("uid", lambda p: "urn:veeam:Backup:" + machines.backup_id(p.job)),
+            "backupname": ("str", lambda p: p.job.name),
+            "backupfileuid": ("uid", lambda p: "urn:veeam:BackupFile:" + backup_file_id(p)),
+            "backupfilename": ("str", backup_file_name),
+        })
+    return fields
+
+
+def _task_fields(model):
+    return {
+        "uid": ("uid", lambda t: "urn:veeam:BackupTaskSession:" + t.task.id),
+        "name": ("str", lambda t: machine_name_at(t.task.machine.name, t.task.start)),
+        "creationtime": ("date", lambda t: t.task.start),
+        "endtime": ("date", lambda t: t.end),
+        "state": ("enum", lambda t: t.em_state),
+        "result": ("result", lambda t: t.result),
+        "reason": ("str", lambda t: t.message),
+        "totalsize": ("int", task_size),
+        "jobsessionuid": ("uid", lambda t: session_uid(t.task.session)),
+        "jobuid": ("uid", lambda t: t.task.session.job.em_uid),
+        "jobname": ("str", lambda t: t.task.session.job.name),
+        "backupserveruid": ("uid", lambda t: "urn:veeam:BackupServer:" + t.task.session.job.server_id),
+        "backupservername": ("str", lambda t: _server_name(model, t.task.session.job.server_id)),
+        "vmdisplayname": ("str", lambda t: t.task.machine.name),
+    }
+
+
+MACHINE_FIELDS = {
+    "VmRestorePoint": lambda model: _point_fields(model, "vm"),
+    "AgentRestorePoint": lambda model: _point_fields(model, "computer"),
+    "BackupTaskSession": _task_fields,
+}
+MACHINE_RENDER = {
+    "VmRestorePoint": (point_entity, point_ref),
+    "AgentRestorePoint": (point_entity, point_ref),
+    "BackupTaskSession": (task_entity, task_ref),
+}
+
+
+def machine_route(ctx, method, head, rest, fmt):
+    """/vmRestorePoints[/{id}], /agents/agentRestorePoints/{id}, /backupTaskSessions/{id}."""
+    model = ctx.model
+    if method != "GET":
+        return error(ctx, 405, "Method not allowed.")
+    view_of = model.view_of(ctx.now)
+    if head == "backuptasksessions":
+        task = machines.find_task(model, rest[0].lower()) if len(rest) == 1 else None
+        if task is None or not em_task_visible(task.session, ctx.now):
+            return error(ctx, 404, "Backup task session '%s' was not found." % (rest[0] if rest else ""))
+        tview = machines.TaskView(task, view_of(task.session))
+        return ctx.render(200, task_entity(ctx, tview) if fmt == "entity" else task_ref(ctx, tview, "EntityRef"))
+    kind = "vm" if head == "vmrestorepoints" else "computer"
+    if not rest and kind == "vm":
+        return ctx.render(200, ref_list([point_ref(ctx, point) for machine in model.machines.values()
+                                         if machine.kind == "vm" for point in em_points(ctx, machine, view_of)]))
+    machine, point = machines.find_point(model, rest[0].lower(), ctx.now, view_of) if len(rest) == 1 else (None, None)
+    if point is None or machine.kind != kind or point.session.visible_at > ctx.now:
+        return error(ctx, 404, "Restore point '%s' was not found." % (rest[0] if rest else ""))
+    return ctx.render(200, point_entity(ctx, point) if fmt == "entity" else point_ref(ctx, point, "EntityRef"))
+
+
+# --------------------------------------------------------------------------- quick backup
+def server_action(ctx, srv):
+    """POST /backupServers/{id}?action=quickbackup (a QuickBackupStartupSpec, XML or JSON)."""
+    model = ctx.model
+    if (ctx.req.arg("action") or "").lower() != "quickbackup":
+        return error(ctx, 400, "Action '%s' is not supported by the simulator for backup servers."
+                     % (ctx.req.arg("action") or ""))
+    if not ctx.logon["user"].admin:
+        return error(ctx, 403, "Access denied.")
+    model.counters["actions"]["quick_backup"] += 1
+    refs, problem = quick_backup_refs(ctx.req)
+    if problem is not None:
+        return error(ctx, 400, problem)
+    if len(refs) != 1:
+        return error(ctx, 400, "QuickBackupStartupSpec must hold exactly one VmRef (one VM per request); it holds %d."
+                     % len(refs))
+    ref = refs[0].strip()
+    if not QUICK_REF.match(ref):
+        return error(ctx, 400, "VmRef '%s' is not a HierarchyObjRef (urn:<Platform>:Vm:<HierarchyRootId>.<ObjectRef>)."
+                     % ref)
+    machine = machine_by_ref(model, ref)
+    try:
+        if machine is None or machine.server_id != srv.id:
+            raise state.ActionError("VM '%s' was not found on backup server '%s'." % (ref, srv.name))
+        sess = model.quick_backup(machine, ctx.now, "em")
+        task = model.new_task(ctx.logon["id"], "QuickBackup", True, "Ok", ctx.now, related=sess)
+    except state.ActionError as exc:
+        task = model.new_task(ctx.logon["id"], "QuickBackup", False, exc.message, ctx.now)
+    return ctx.render(202, task_node(ctx, task), [("Location", "%s/tasks/%s" % (ctx.api, task.id))])
+
+
+QUICK_REF = re.compile(r"^urn:[A-Za-z]+:[A-Za-z]+:[0-9A-Za-z-]+\.[^\s]+$")
+
+
+def quick_backup_refs(req):
+    """([VmRef, ...], None) from the request body, or (None, what is wrong)."""
+    ctype = (req.header("Content-Type") or "").split(";")[0].strip().lower()
+    body = req.body or b""
+    if not body.strip():
+        return None, "The request body must be a QuickBackupStartupSpec with a VmRef."
+    if ctype in ("application/json", "text/json"):
+        try:
+            spec = json.loads(body.decode("utf-8"))
+        except ValueError:
+            return None, "The request body is not valid JSON."
+        if not isinstance(spec, dict):
+            return None, "The request body must be a JSON object (QuickBackupStartupSpec)."
+        found = dict((key.lower(), value) for key, value in spec.items()).get("vmref")
+        refs = found if isinstance(found, list) else [found] if isinstance(found, str) else None
+        if not refs or not all(isinstance(ref, str) for ref in refs):
+            return None, "QuickBackupStartupSpec needs a VmRef (a HierarchyObjRef string)."
+        return refs, None
+    if ctype in ("application/xml", "text/xml"):
+        try:
+            root = ET.fromstring(body)
+        except ET.ParseError as exc:
+            return None, "The request body is not well-formed XML: %s" % exc
+        ns = "{http://www.veeam.com/ent/v1.0}"
+        if root.tag != ns + "QuickBackupStartupSpec":
+            return None, ("The request body must be a QuickBackupStartupSpec element in the namespace "
+                          "http://www.veeam.com/ent/v1.0, not %s." % root.tag)
+        refs = [child.text or "" for child in root if child.tag == ns + "VmRef"]
+        if not refs or [child for child in root if child.tag != ns + "VmRef"]:
+            return None, "QuickBackupStartupSpec holds VmRef elements only, at least one."
+        return refs, None
+    return None, "Content-Type must be application/xml or application/json (got '%s')." % ctype
+
+
+def machine_by_ref(model, ref):
+    """The VM whose HierarchyObjRef is `ref` (compared case-insensitively), or None."""
+    if model.machines_by_ref is None:
+        model.machines_by_ref = dict((machines.em_ref(m).lower(), m) for m in model.machines.values() if m.kind == "vm")
+    return model.machines_by_ref.get(ref.lower())

@@ -17,7 +17,7 @@ import threading
 import time
 import uuid
 
-from . import data
+from . import data, machines
 
 STARTING_PHASE = 1.0   # seconds a new session reports State Starting
 STOP_DELAY = 1.0       # seconds between a stop request and the session being Stopped
@@ -78,17 +78,19 @@ API_KEY = "sim-api-key-0123456789abcdef"
 class SessionView(object):
     """A session's state at one instant."""
 
-    __slots__ = ("session", "state", "result", "progress", "end", "failure_message")
+    __slots__ = ("session", "state", "result", "progress", "end", "failure_message", "stopped")
 
     def __init__(self, session, at):
         self.session = session
         end = session.end
         stopped = session.stopped_at is not None and session.stopped_at + STOP_DELAY < end
+        self.stopped = False
         if stopped:
             end = session.stopped_at + STOP_DELAY
         if at >= end:
             self.state = "Stopped"
             self.result = "Failed" if stopped else session.outcome
+            self.stopped = stopped
             self.progress = 100
             self.end = end
             self.failure_message = STOPPED_BY_USER if stopped else session.failure_message
@@ -111,9 +113,11 @@ class SessionView(object):
 
 
 class Task(object):
-    __slots__ = ("id", "owner", "operation", "created", "finish_at", "success", "message")
+    """An EM task (the answer to an action); `related` is the job session a quick backup started."""
 
-    def __init__(self, tid, owner, operation, created, finish_at, success, message):
+    __slots__ = ("id", "owner", "operation", "created", "finish_at", "success", "message", "related")
+
+    def __init__(self, tid, owner, operation, created, finish_at, success, message, related=None):
         self.id = tid
         self.owner = owner
         self.operation = operation
@@ -121,6 +125,7 @@ class Task(object):
         self.finish_at = finish_at
         self.success = success
         self.message = message
+        self.related = related
 
     def state(self, at):
         return "Finished" if at >= self.finish_at else "Running"
@@ -159,6 +164,7 @@ class Model(object):
             self.servers_by_id = dict((s.id, s) for s in ds.servers)
             self.vbr_server = [s for s in ds.servers if s.name == data.VBR_SERVER][0]
             self.added_jobs = 0
+            self.added_machines = 0
             self.jobs = ds.jobs
             self.sessions = ds.sessions
             self.session_starts = [s.start for s in ds.sessions]
@@ -166,6 +172,15 @@ class Model(object):
             self.sessions_by_job = {}
             for sess in ds.sessions:
                 self.sessions_by_job.setdefault(sess.job.id, []).append(sess)
+            self.machines = ds.machines
+            self.machines_by_name = {}     # lower-case name -> [machines]
+            self.machines_by_job = {}      # job id -> [machines]
+            for machine in ds.machines.values():
+                self.machines_by_name.setdefault(machine.name.lower(), []).append(machine)
+                for job in machine.jobs:
+                    self.machines_by_job.setdefault(job.id, []).append(machine)
+            self.task_index = {}           # task id -> machines.Task (filled as tasks are derived)
+            self.machines_by_ref = None    # EM HierarchyObjRef (lower case) -> VM, made on first use
             self.users = dict((name, User(name, pw, role)) for name, pw, role in DEFAULT_USERS)
             self.em_sessions = {}       # token -> dict(id, user, last)
             self.vspc_access = {}       # token -> dict(user, expires)
@@ -196,7 +211,7 @@ class Model(object):
                 "requests": {},
                 "requests_total": 0,
                 "actions": {"start": 0, "stop": 0, "retry": 0, "sync": 0, "toggle": 0, "patch": 0, "enable": 0,
-                            "disable": 0},
+                            "disable": 0, "quick_backup": 0},
             }
 
     def server_of(self, job):
@@ -222,13 +237,21 @@ class Model(object):
         self.sessions.sort(key=lambda s: s.start)     # EM's 30-day window bisects on start times
         self.session_starts = [s.start for s in self.sessions]
 
-    def _add_session(self, job, start, is_retry, visible_at):
+    def _add_session(self, job, start, is_retry, visible_at, processed=None, quick=False):
+        """A run of `job` started now, processing `processed` (default: every machine the job holds now)."""
         sid = str(uuid.uuid4())
         message = None
         if job.run_outcome != "Success":
             message = job.run_failure_message or DEFAULT_MESSAGES[job.run_outcome]
         sess = data.Session(sid, job, start, start + job.run_duration, job.run_outcome, message,
                             is_retry=is_retry, visible_at=visible_at)
+        sess.quick = quick
+        if processed is None:
+            processed = machines.members(self, job, start)
+        sess.outcome, sess.failure_message = machines.run_tasks(sess, processed, job.run_outcome, message,
+                                                                DEFAULT_MESSAGES)
+        for task in sess.tasks:
+            self.task_index[task.id] = task
         self.sessions.append(sess)
         self.session_starts.append(start)
         self.sessions_by_id[sid] = sess
@@ -281,13 +304,61 @@ class Model(object):
                 raise ActionError("Job %s is already running." % quoted)
             if view is None or view.result not in ("Failed", "Warning"):
                 raise ActionError("Cannot retry job %s: the last job run did not fail." % quoted)
-            sess = self._add_session(job, at, True, visible)
+            # a retry processes the machines the last run did not back up cleanly
+            failed = [task.machine for task in machines.session_tasks(self, last) if task.outcome != "Success"]
+            sess = self._add_session(job, at, True, visible, failed or None)
             return "Job %s triggered to retry." % quoted, sess
         raise ActionError("Unknown action %s." % action)
 
-    def new_task(self, owner, operation, success, message, at):
+    # ------------------------------------------------------------------ machines
+    def view_of(self, at):
+        """A function giving each session's SessionView at `at` (computed once per session)."""
+        views = {}
+
+        def view(sess):
+            found = views.get(sess.id)
+            if found is None:
+                found = views[sess.id] = SessionView(sess, at)
+            return found
+        return view
+
+    def points(self, machine, at, view_of=None):
+        """The machine's restore points at `at`, oldest first."""
+        return machines.machine_points(self, machine, at, view_of or self.view_of(at))
+
+    def machine_named(self, name):
+        """The machines called `name`, compared case-insensitively (as EM's and VBR's filters do)."""
+        return list(self.machines_by_name.get((name or "").lower(), ()))
+
+    def add_machine(self, machine):
+        """Add a machine (POST /_sim/machines) to the world and to its job's past runs."""
+        self.machines[machine.id] = machine
+        self.machines_by_name.setdefault(machine.name.lower(), []).append(machine)
+        for job in machine.jobs:
+            self.machines_by_job.setdefault(job.id, []).append(machine)
+            machines.forget_history(self, job)
+        self.machines_by_ref = None
+        self.added_machines += 1
+
+    def quick_backup(self, machine, at, api):
+        """Run the machine's job for this machine only; return the new session. Raise ActionError when the
+        machine has no restore point yet or its job is running."""
+        points = self.points(machine, at)
+        quoted = '"%s"' % machine.name
+        if not points:
+            raise ActionError("Quick backup of %s is not possible: the machine has no restore point yet. Quick backup "
+                              "needs an existing full backup; run its job first." % quoted)
+        job = points[-1].job     # the job that made the newest point
+        last = self.last_session(job)
+        if last is not None and SessionView(last, at).running:
+            raise ActionError('Quick backup of %s is not possible now: its job "%s" is already running.'
+                              % (quoted, job.name))
+        visible = at + (self.task_delay if api == "em" else self.em_lag)
+        return self._add_session(job, at, False, visible, [machine], quick=True)
+
+    def new_task(self, owner, operation, success, message, at, related=None):
         self.task_seq += 1
-        task = Task("task-%d" % self.task_seq, owner, operation, at, at + self.task_delay, success, message)
+        task = Task("task-%d" % self.task_seq, owner, operation, at, at + self.task_delay, success, message, related)
         self.tasks[task.id] = task
         return task
 

@@ -11,10 +11,11 @@ recorded (the answer is still sent). See README.md, "The VBR flavour".
 from __future__ import annotations
 
 import datetime
+import json
 import uuid
 from urllib.parse import parse_qsl
 
-from . import data, state, vbrdoc, vbrmodels
+from . import data, machines, state, vbrdoc, vbrmodels
 from .responses import Response, json_response
 
 # VBR version -> (the newest revision it serves, serverInfo.buildVersion)
@@ -584,6 +585,459 @@ def get_session(ctx):
     return json_response(200, session_model(ctx, sess))
 
 
+# --------------------------------------------------------------------------- machines
+ZERO_ID = "00000000-0000-0000-0000-000000000000"
+OPERATIONS = {   # allowedOperations of a restore point by platform (only the words a revision's enum has are sent)
+    "VMware": ["StartViVMInstantRecovery", "StartEntireVmRestore", "StartFCDInstantRecovery", "StartFlrRestore"],
+    "HyperV": ["StartHvVMInstantRecovery", "StartEntireVmRestoreHyperV", "StartFlrRestore"],
+    "WindowsPhysical": ["StartFlrRestore"],
+    "LinuxPhysical": ["StartFlrRestore"],
+}
+GUEST_OS = {"VMware": "Windows", "HyperV": "Windows", "WindowsPhysical": "Windows", "LinuxPhysical": "Linux"}
+
+
+def object_platforms(ctx):
+    """The platformName words the revision's BackupObjectModel maps to a model (1.2: VMware; 1.3-rev1: VMware and
+    LinuxPhysical; 1.3-rev2: VMware, HyperV, WindowsPhysical, LinuxPhysical ...). A backup object of another
+    platform cannot be written so that it fits the document, so the revision does not show it."""
+    schema = ctx.doc.schemas["BackupObjectModel"]
+    return set(schema.get("discriminator", {}).get("mapping", {}))
+
+
+def server_machines(ctx):
+    """The machines of the VBR listener's backup server."""
+    srv = ctx.model.vbr_server.id
+    return [machine for machine in ctx.model.machines.values() if machine.server_id == srv]
+
+
+def pattern_machines(ctx, pattern):
+    """The server's machines a nameFilter may match: through the name index unless the pattern has a wildcard."""
+    if pattern is None or "*" in pattern:
+        found = server_machines(ctx)
+    else:
+        srv = ctx.model.vbr_server.id
+        found = [machine for machine in ctx.model.machine_named(pattern) if machine.server_id == srv]
+    return [machine for machine in found if pattern is None or name_matches(pattern, machine.name)]
+
+
+class Views(object):
+    """Session views and restore points of one request (each computed once)."""
+
+    def __init__(self, ctx):
+        self.ctx = ctx
+        self.view = ctx.model.view_of(ctx.now)
+        self._points = {}
+
+    def points(self, machine):
+        found = self._points.get(machine.id)
+        if found is None:
+            found = self._points[machine.id] = self.ctx.model.points(machine, self.ctx.now, self.view)
+        return found
+
+
+def backup_object(ctx, views, machine):
+    """The machine's BackupObjectModel of the revision's subtype, or None when the revision does not show it (its
+    platform has no model there, or it has no restore point: backup objects are what backups hold)."""
+    if machine.platform not in object_platforms(ctx):
+        return None
+    points = views.points(machine)
+    if not points:
+        return None
+    tasks = machines.machine_tasks(ctx.model, machine)
+    finished = [machines.TaskView(task, views.view(task.session)) for task in tasks]
+    finished = [tview for tview in finished if not tview.running]
+    obj = ctx.only_defined("BackupObjectModel", {
+        "id": machine.id, "name": machine.name,
+        "type": "VM" if machine.kind == "vm" else machine.operation_mode,
+        "platformName": machine.platform, "platformId": ZERO_ID, "restorePointsCount": len(points),
+        "lastRunFailed": bool(finished) and finished[-1].result == "Failed",
+        "backupId": machines.backup_id(points[-1].job), "size": machine.size,
+    })
+    if machine.platform == "VMware":
+        obj.update(objectId=machine.object_ref, viType="VirtualMachine", path=machines.vsphere_path(machine))
+    elif machine.platform == "HyperV":
+        obj.update(objectId=machine.object_ref, hvType="VirtualMachine", path=machines.vsphere_path(machine))
+    else:
+        obj.update(biosUuid=machine.bios_uuid, protectionGroupIds=[machine.protection_group_id],
+                   computerId=machine.computer_id)
+    return obj
+
+
+def restore_point_model(ctx, point):
+    machine = point.machine
+    allowed = set(ctx.doc.enum("EObjectRestorePointOperation"))
+    return ctx.only_defined("ObjectRestorePointModel", {
+        "id": point.id,
+        # the documents' example names an agent point "<computer> <job>" (linbase02 AgentBackupJob)
+        "name": machine.name if machine.kind == "vm" else "%s %s" % (machine.name, point.job.name),
+        "platformName": machine.platform, "platformId": ZERO_ID, "creationTime": fmt_time(point.time),
+        "backupId": machines.backup_id(point.job), "type": point.type,
+        "allowedOperations": [word for word in OPERATIONS[machine.platform] if word in allowed],
+        "malwareStatus": "Clean",
+        "backupFileId": machines.derived_id(point.id, machines.BACKUP_FILE_SALT),
+        "guestOsFamily": GUEST_OS[machine.platform], "originalSize": machine.size,
+    })
+
+
+def not_found(what, ident):
+    return error(404, "NotFound", "%s %s was not found." % (what, ident), resource_id=ident)
+
+
+def _shown_object(ctx, views, object_id):
+    machine = ctx.model.machines.get(str(object_id))
+    if machine is None or machine.server_id != ctx.model.vbr_server.id:
+        return None, None
+    obj = backup_object(ctx, views, machine)
+    return (machine, obj) if obj is not None else (None, None)
+
+
+def list_backup_objects(ctx):
+    query = ctx.query
+    views = Views(ctx)
+    found = pattern_machines(ctx, query.get("nameFilter"))
+    objects = [obj for obj in (backup_object(ctx, views, machine) for machine in found) if obj is not None]
+    tests = {
+        "platformNameFilter": lambda obj, value: obj["platformName"] == value,
+        "platformIdFilter": lambda obj, value: obj["platformId"] == str(value),
+        "typeFilter": lambda obj, value: obj["type"].lower() == value.lower(),
+        "viTypeFilter": lambda obj, value: obj.get("viType", "").lower() == value.lower(),
+    }
+    for name, test in tests.items():
+        if name in query:
+            objects = [obj for obj in objects if test(obj, query[name])]
+    if "orderColumn" in query:
+        key = {"Name": "name", "ObjectId": "objectId", "PlatformId": "platformId", "Type": "type"}[query["orderColumn"]]
+        objects = _sort(objects, lambda obj: obj.get(key), query.get("orderAsc", True))
+    try:
+        chunk, pagination = page(ctx, objects)
+    except ValueError as exc:
+        return error(400, "InvalidURI", str(exc))
+    return json_response(200, {"data": chunk, "pagination": pagination})
+
+
+def get_backup_object(ctx):
+    object_id = str(ctx.call.path_params["id"])
+    _machine, obj = _shown_object(ctx, Views(ctx), object_id)
+    if obj is None:
+        return not_found("Backup object", object_id)
+    return json_response(200, obj)
+
+
+# ObjectRestorePointsFilters: query parameter -> test of a point
+POINT_FILTERS = {
+    "createdAfterFilter": lambda point, value: point.time > value.timestamp(),
+    "createdBeforeFilter": lambda point, value: point.time < value.timestamp(),
+    "platformNameFilter": lambda point, value: point.machine.platform == value,
+    "platformIdFilter": lambda point, value: str(value) == ZERO_ID,
+    "backupIdFilter": lambda point, value: machines.backup_id(point.job) == str(value),
+    "backupObjectIdFilter": lambda point, value: point.machine.id == str(value),
+    "malwareStatusFilter": lambda point, value: "Clean" in (value if isinstance(value, list) else [value]),
+    "typeFilter": lambda point, value: point.type in value,
+    "excludeSnapshotTypeFilter": lambda point, value: True,     # no point of the world is a snapshot
+}
+POINT_ORDER = {"CreationTime": lambda point: point.time, "PlatformId": lambda point: ZERO_ID,
+               "BackupId": lambda point: machines.backup_id(point.job)}
+
+
+def _points_answer(ctx, views, candidates):
+    query = ctx.query
+    points = [point for machine in candidates for point in views.points(machine)]
+    if "nameFilter" in query:
+        pattern = query["nameFilter"]
+        points = [point for point in points if name_matches(pattern, restore_point_model(ctx, point)["name"])]
+    for name, test in POINT_FILTERS.items():
+        if name in query:
+            points = [point for point in points if test(point, query[name])]
+    if "orderColumn" in query:
+        points = _sort(points, POINT_ORDER[query["orderColumn"]], query.get("orderAsc", True))
+    try:
+        chunk, pagination = page(ctx, points)
+    except ValueError as exc:
+        return error(400, "InvalidURI", str(exc))
+    return json_response(200, {"data": [restore_point_model(ctx, point) for point in chunk], "pagination": pagination})
+
+
+def list_restore_points(ctx):
+    """Every restore point of the server's machines (a platform without a backup object model in the revision
+    still has its points listed: EPlatformType knows it)."""
+    query = ctx.query
+    views = Views(ctx)
+    if "backupObjectIdFilter" in query:
+        machine = ctx.model.machines.get(str(query["backupObjectIdFilter"]))
+        candidates = [machine] if machine is not None and machine.server_id == ctx.model.vbr_server.id else []
+    elif "backupIdFilter" in query:
+        wanted = str(query["backupIdFilter"])
+        candidates = [machine for machine in server_machines(ctx)
+                      if any(machines.backup_id(job) == wanted for job in machine.jobs)]
+    elif "nameFilter" in query and "*" not in query["nameFilter"]:
+        # a point's name is its VM's name, or for a computer "<computer> <job>"
+        first = query["nameFilter"].split(" ")[0]
+        candidates = [machine for machine in pattern_machines(ctx, None) if machine.name.lower() == first.lower()
+                      or machine.name.lower() == query["nameFilter"].lower()]
+    else:
+        candidates = server_machines(ctx)
+    return _points_answer(ctx, views, candidates)
+
+
+def object_restore_points(ctx):
+    object_id = str(ctx.call.path_params["id"])
+    views = Views(ctx)
+    machine, _obj = _shown_object(ctx, views, object_id)
+    if machine is None:
+        return not_found("Backup object", object_id)
+    return _points_answer(ctx, views, [machine])
+
+
+def get_restore_point(ctx):
+    point_id = str(ctx.call.path_params["id"])
+    views = Views(ctx)
+    machine, point = machines.find_point(ctx.model, point_id, ctx.now, views.view)
+    if point is None or machine.server_id != ctx.model.vbr_server.id:
+        return not_found("Restore point", point_id)
+    return json_response(200, restore_point_model(ctx, point))
+
+
+def server_backups(ctx, views):
+    """(job, its points) of every job of the server whose machines have restore points: a backup per job."""
+    found = []
+    for job in ctx.model.jobs.values():
+        if job.server_id != ctx.model.vbr_server.id:
+            continue
+        points = [point for machine in ctx.model.machines_by_job.get(job.id, ()) for point in views.points(machine)
+                  if point.job is job]
+        if points:
+            found.append((job, min(point.time for point in points)))
+    return found
+
+
+def backup_model(ctx, job, created):
+    obj = {"id": machines.backup_id(job), "jobId": job.id, "policyUniqueId": "", "name": job.name,
+           "platformName": PLATFORM_NAMES[job.platform], "platformId": ZERO_ID, "creationTime": fmt_time(created),
+           "repositoryId": repository_id(job.destination), "repositoryName": job.destination}
+    if job.vbr_type is not None and not ctx.legacy:
+        obj["jobType"] = job.vbr_type
+    return ctx.only_defined("BackupModel", obj)
+
+
+BACKUP_FILTERS = {
+    "nameFilter": lambda job, created, value: name_matches(value, job.name),
+    "createdAfterFilter": lambda job, created, value: created > value.timestamp(),
+    "createdBeforeFilter": lambda job, created, value: created < value.timestamp(),
+    "platformIdFilter": lambda job, created, value: str(value) == ZERO_ID,
+    "jobIdFilter": lambda job, created, value: job.id == str(value),
+    "policyTagFilter": lambda job, created, value: False,        # no backup of the world has a policy tag
+    "policyUniqueIdFilter": lambda job, created, value: False,
+    "jobTypeFilter": lambda job, created, value: job.vbr_type == value,
+}
+BACKUP_ORDER = {"Name": lambda item: item[0].name, "CreationTime": lambda item: item[1],
+                "PlatformId": lambda item: ZERO_ID, "JobId": lambda item: item[0].id, "PolicyTag": lambda item: ""}
+
+
+def list_backups(ctx):
+    query = ctx.query
+    items = server_backups(ctx, Views(ctx))
+    for name, test in BACKUP_FILTERS.items():
+        if name in query:
+            items = [item for item in items if test(item[0], item[1], query[name])]
+    if "orderColumn" in query:
+        items = _sort(items, BACKUP_ORDER[query["orderColumn"]], query.get("orderAsc", True))
+    try:
+        chunk, pagination = page(ctx, items)
+    except ValueError as exc:
+        return error(400, "InvalidURI", str(exc))
+    return json_response(200, {"data": [backup_model(ctx, job, created) for job, created in chunk],
+                               "pagination": pagination})
+
+
+def get_backup(ctx):
+    backup_id = str(ctx.call.path_params["id"])
+    for job, created in server_backups(ctx, Views(ctx)):
+        if machines.backup_id(job) == backup_id:
+            return json_response(200, backup_model(ctx, job, created))
+    return not_found("Backup", backup_id)
+
+
+def duration_text(seconds):
+    seconds = int(max(seconds, 0))
+    return "%02d:%02d:%02d" % (seconds // 3600, seconds // 60 % 60, seconds % 60)
+
+
+def task_session_model(ctx, tview):
+    task = tview.task
+    sess = task.session
+    job = sess.job
+    machine = task.machine
+    result = {"result": tview.result, "isCanceled": bool(tview.end is not None and sess.stopped_at is not None)}
+    if tview.result in ("Warning", "Failed") and tview.message:
+        result["message"] = tview.message
+    made_point = tview.end is not None and tview.result in ("Success", "Warning")
+    span = (tview.end if tview.end is not None else ctx.now) - task.start
+    processed = 0 if tview.result == "Failed" else machine.size
+    obj = {
+        "id": task.id, "type": "Backup", "sessionId": sess.id, "sessionType": SESSION_TYPES[job.em_type],
+        "creationTime": fmt_time(task.start), "name": machine.name,
+        "usn": int((tview.end or task.start) * 1000), "state": tview.state, "result": result,
+        "algorithm": "None", "repositoryId": repository_id(job.destination),
+        "progress": ctx.only_defined("SessionProgress", {
+            "duration": duration_text(span), "processingRate": "%d MB" % (40 + machine.index % 60),
+            "bottleneck": "Source", "processedSize": processed, "readSize": processed // 24,
+            "transferredSize": processed // 60,
+            "progressPercent": 100 if tview.end is not None else state.SessionView(sess, ctx.now).progress}),
+        "platformType": machine.platform, "platformId": ZERO_ID,
+    }
+    if tview.end is not None:
+        obj["endTime"] = fmt_time(tview.end)
+    if made_point:
+        point_id = machines.derived_id(task.id, machines.POINT_SALT)
+        kind = [point.type for point in ctx.model.points(machine, ctx.now) if point.id == point_id]
+        obj["algorithm"] = kind[0] if kind else "Increment"
+        obj["restorePointId"] = point_id
+        obj["restorePointReference"] = "/api/v1/restorePoints/%s" % point_id
+    return _task_fields(ctx, obj)
+
+
+def _task_fields(ctx, obj):
+    allowed = ctx.doc.properties("TaskSessionModel")
+    for part in ctx.doc.schemas["BackupTaskSessionModel"].get("allOf", []):
+        allowed |= set(part.get("properties", {}))
+    return dict((key, value) for key, value in obj.items() if key in allowed)
+
+
+TASK_FILTERS = {
+    "typeFilter": lambda tview, value: value == "Backup",
+    "sessionTypeFilter": lambda tview, value: SESSION_TYPES[tview.task.session.job.em_type] == value,
+    "createdAfterFilter": lambda tview, value: tview.task.start > value.timestamp(),
+    "createdBeforeFilter": lambda tview, value: tview.task.start < value.timestamp(),
+    "endedAfterFilter": lambda tview, value: tview.end is not None and tview.end > value.timestamp(),
+    "endedBeforeFilter": lambda tview, value: tview.end is not None and tview.end < value.timestamp(),
+    "stateFilter": lambda tview, value: tview.state == value,
+    "resultFilter": lambda tview, value: tview.result in (value if isinstance(value, list) else [value]),
+    # backup tasks have no antivirus scan
+    "scanTypeFilter": lambda tview, value: False,
+    "scanResultFilter": lambda tview, value: False,
+    "scanStateFilter": lambda tview, value: False,
+    "sessionIdFilter": lambda tview, value: tview.task.session.id == str(value),
+}
+TASK_ORDER = {
+    "Name": lambda tview: tview.task.machine.name, "Type": lambda tview: "Backup",
+    "SessionType": lambda tview: SESSION_TYPES[tview.task.session.job.em_type],
+    "CreationTime": lambda tview: tview.task.start, "EndTime": lambda tview: tview.end,
+    "State": lambda tview: tview.state, "Result": lambda tview: tview.result,
+    "ScanState": lambda tview: None, "ScanResult": lambda tview: None,
+}
+
+
+def _tasks_answer(ctx, tasks):
+    query = ctx.query
+    view = ctx.model.view_of(ctx.now)
+    tviews = [machines.TaskView(task, view(task.session)) for task in tasks if ctx.job_type(task.session.job)]
+    if "nameFilter" in query:
+        tviews = [tview for tview in tviews if name_matches(query["nameFilter"], tview.task.machine.name)]
+    for name, test in TASK_FILTERS.items():
+        if name in query:
+            tviews = [tview for tview in tviews if test(tview, query[name])]
+    if "orderColumn" in query:
+        tviews = _sort(tviews, TASK_ORDER[query["orderColumn"]], query.get("orderAsc", True))
+    try:
+        chunk, pagination = page(ctx, tviews)
+    except ValueError as exc:
+        return error(400, "InvalidURI", str(exc))
+    return json_response(200, {"data": [task_session_model(ctx, tview) for tview in chunk], "pagination": pagination})
+
+
+def list_task_sessions(ctx):
+    query = ctx.query
+    model = ctx.model
+    if "sessionIdFilter" in query:
+        sess = model.sessions_by_id.get(str(query["sessionIdFilter"]))
+        tasks = machines.session_tasks(model, sess) if sess is not None else []
+    elif "nameFilter" in query and "*" not in query["nameFilter"]:
+        tasks = [task for machine in pattern_machines(ctx, query["nameFilter"])
+                 for task in machines.machine_tasks(model, machine)]
+    else:
+        visible = set(job.id for job in ctx.visible_jobs())
+        tasks = list(machines.every_task(model, [sess for sess in model.sessions if sess.job.id in visible]))
+    return _tasks_answer(ctx, tasks)
+
+
+def session_task_sessions(ctx):
+    session_id = str(ctx.call.path_params["id"])
+    sess = ctx.model.sessions_by_id.get(session_id)
+    if sess is None or ctx.job_type(sess.job) is None:
+        return error(404, "NotFound", "Session %s was not found." % session_id, resource_id=session_id)
+    return _tasks_answer(ctx, machines.session_tasks(ctx.model, sess))
+
+
+def get_task_session(ctx):
+    task_id = str(ctx.call.path_params["id"])
+    task = machines.find_task(ctx.model, task_id)
+    if task is None or ctx.job_type(task.session.job) is None:
+        return not_found("Task session", task_id)
+    view = state.SessionView(task.session, ctx.now)
+    return json_response(200, task_session_model(ctx, machines.TaskView(task, view)))
+
+
+# --------------------------------------------------------------------------- quick backup
+QUICK_PLATFORMS = {"vSphere": "VMware", "hyperV": "HyperV", "agent": None}
+
+
+def quick_backup(kind):
+    def handler(ctx):
+        if not (ctx.user.admin or ctx.user.operator):
+            return error(403, "AccessDenied", "Access denied: quick backup needs the Veeam Backup Administrator or "
+                                              "Veeam Backup Operator role.")
+        model = ctx.model
+        model.counters["actions"]["quick_backup"] += 1
+        try:
+            body = json.loads(ctx.req.body.decode("utf-8"))
+        except ValueError:
+            return error(400, "UnexpectedContent", "The request body is not valid JSON.")
+        machine, problem = quick_backup_target(ctx, kind, body)
+        if problem is not None:
+            return error(400, "UnexpectedContent", problem)
+        try:
+            sess = model.quick_backup(machine, ctx.now, "vbr")
+        except state.ActionError as exc:
+            return error(400, "UnexpectedContent", exc.message, resource_id=machine.id)
+        if kind == "agent":
+            return json_response(201, {"jobId": sess.job.id})
+        return json_response(201, session_model(ctx, sess))
+    return handler
+
+
+def quick_backup_target(ctx, kind, body):
+    """(machine, None) for the inventory object of a quick backup request, or (None, what is wrong)."""
+    srv = ctx.model.vbr_server
+    candidates = [machine for machine in ctx.model.machines.values() if machine.server_id == srv.id]
+    if kind == "agent":
+        if body.get("type") not in ("WindowsComputer", "LinuxComputer"):
+            return None, "Quick backup backs up one computer: type must be WindowsComputer or LinuxComputer, not %s." \
+                % body.get("type")
+        wanted = str(body.get("id", "")).lower()
+        found = [machine for machine in candidates if machine.kind == "computer"
+                 and wanted in (machine.computer_id, machine.id)]
+        if not found:
+            return None, "Computer %s (%s) was not found in any backup of %s." % (body.get("name"), wanted, srv.name)
+        machine = found[0]
+        if str(body.get("protectionGroupId", "")).lower() != machine.protection_group_id:
+            return None, "Computer %s is not in protection group %s." % (machine.name, body.get("protectionGroupId"))
+        return machine, None
+    platform = QUICK_PLATFORMS[kind]
+    if body.get("type") != "VirtualMachine":
+        return None, "Quick backup backs up one VM: type must be VirtualMachine, not %s." % body.get("type")
+    host = str(body.get("hostName", "")).lower()
+    object_id = body.get("objectId")
+    found = [machine for machine in candidates if machine.kind == "vm" and machine.platform == platform
+             and (machine.object_ref.lower() == str(object_id).lower() if object_id
+                  else machine.name.lower() == str(body.get("name", "")).lower())]
+    if not found:
+        return None, "VM %s (%s) was not found in any backup of %s." % (body.get("name"), object_id, srv.name)
+    if found[0].host.lower() != host:
+        return None, "VM %s is not on host %s (its host is %s)." % (found[0].name, body.get("hostName"),
+                                                                    found[0].host)
+    return found[0], None
+
+
 ROUTES = {
     ("POST", "/api/oauth2/token"): token,
     ("POST", "/api/oauth2/logout"): logout,
@@ -599,4 +1053,17 @@ ROUTES = {
     ("POST", "/api/v1/jobs/{id}/disable"): job_toggle("disable"),
     ("GET", "/api/v1/sessions"): list_sessions,
     ("GET", "/api/v1/sessions/{id}"): get_session,
+    ("GET", "/api/v1/sessions/{id}/taskSessions"): session_task_sessions,
+    ("GET", "/api/v1/taskSessions"): list_task_sessions,
+    ("GET", "/api/v1/taskSessions/{id}"): get_task_session,
+    ("GET", "/api/v1/backupObjects"): list_backup_objects,
+    ("GET", "/api/v1/backupObjects/{id}"): get_backup_object,
+    ("GET", "/api/v1/backupObjects/{id}/restorePoints"): object_restore_points,
+    ("GET", "/api/v1/restorePoints"): list_restore_points,
+    ("GET", "/api/v1/restorePoints/{id}"): get_restore_point,
+    ("GET", "/api/v1/backups"): list_backups,
+    ("GET", "/api/v1/backups/{id}"): get_backup,
+    ("POST", "/api/v1/jobs/quickBackup/vSphere"): quick_backup("vSphere"),
+    ("POST", "/api/v1/jobs/quickBackup/hyperV"): quick_backup("hyperV"),
+    ("POST", "/api/v1/jobs/quickBackup/agent"): quick_backup("agent"),
 }

@@ -9,7 +9,7 @@ import json
 import uuid
 from urllib.parse import parse_qsl
 
-from . import state
+from . import machines, state
 from .responses import json_response
 
 MAX_LIMIT = 500
@@ -375,6 +375,8 @@ def route(model, req, user, parts, now):
                                             "actualTime": fmt_time(now)}))
     if low[:1] == ["asyncactions"] and len(low) in (2, 3):
         return async_route(model, req, low, now)
+    if low[:1] == ["protectedworkloads"]:
+        return _get_only(method) or workloads_route(model, req, parts[1:], low[1:], now)
     if low[:2] != ["infrastructure", "backupservers"]:
         return error(404, "Resource not found")
     rest = parts[2:]
@@ -392,6 +394,8 @@ def route(model, req, user, parts, now):
     if lrest[1] == "jobs":
         if len(rest) == 2 or (len(rest) == 3 and lrest[2] == "agentjobs"):
             return jobs_route(model, req, user, rest[2:], lrest[2:], srv, expand, now)
+        if lrest[2:] == ["backupvmjobs", "objects"]:
+            return _get_only(method) or vm_job_objects(model, req, srv, None, now)
     return error(404, "Resource not found")
 
 
@@ -412,8 +416,22 @@ def jobs_route(model, req, user, rest, lrest, srv, expand, now):
     scoped = [j for j in model.jobs.values() if srv is None or j.server_id == srv.id]
     if not rest:
         return _get_only(method) or collection(req, scoped, lambda job: job_obj(model, job, now))
+    if srv is None and lrest[0] == "backupvmjobs" and lrest[-1:] == ["objects"] and len(rest) in (2, 3):
+        job = None
+        if len(rest) == 3:
+            job = model.jobs.get(lrest[1])
+            if job is None or job.vspc_type != "BackupVm":
+                return error(404, "Backup job %s was not found." % rest[1])
+        return _get_only(method) or vm_job_objects(model, req, None, job, now)
     if lrest[0] == "agentjobs":
         agents = [j for j in scoped if j.kind == "agent"]
+        if srv is None and lrest[-1:] == ["objects"] and len(rest) in (2, 3):
+            job = None
+            if len(rest) == 3:
+                job = model.jobs.get(lrest[1])
+                if job is None or job.kind != "agent":
+                    return error(404, "Agent job %s was not found." % rest[1])
+            return _get_only(method) or agent_job_objects(model, req, job, now)
         if len(rest) == 1:
             return _get_only(method) or collection(req, agents, lambda job: agent_obj(model, job, now, expand))
         if srv is None and len(rest) == 2:
@@ -533,3 +551,221 @@ def async_route(model, req, low, now):
     if not done:
         return error(400, "The action has not finished yet.", "retryableLogical")
     return _get_only(req.method) or json_response(200, action["body"])
+
+
+# --------------------------------------------------------------------------- machines
+GUEST_OS = {"LinuxPhysical": "Red Hat Enterprise Linux 9.4", "WindowsPhysical": "Microsoft Windows Server 2022 Standard"}
+WORKSTATION_OS = "Microsoft Windows 11 Enterprise"
+JOB_OBJECT_SALT = 0x0b1e_c700_0000_0000_0000_0000_0000_0005
+UNIQUE_SALT = 0x0b1e_c700_0000_0000_0000_0000_0000_0006
+
+
+class Machines(object):
+    """Session views, restore points and tasks of one request, each computed once."""
+
+    def __init__(self, model, now):
+        self.model = model
+        self.now = now
+        self.view = model.view_of(now)
+        self._points = {}
+        self._tasks = {}
+
+    def points(self, machine):
+        found = self._points.get(machine.id)
+        if found is None:
+            found = self._points[machine.id] = self.model.points(machine, self.now, self.view)
+        return found
+
+    def last_task(self, machine, job=None):
+        """The machine's latest task (in `job` when given), as a TaskView; None if it never ran."""
+        tasks = self._tasks.get(machine.id)
+        if tasks is None:
+            tasks = self._tasks[machine.id] = machines.machine_tasks(self.model, machine)
+        for task in reversed(tasks):
+            if job is None or task.session.job is job:
+                return machines.TaskView(task, self.view(task.session))
+        return None
+
+
+def narrowed(req, records, key, prop="name"):
+    """The records a filter can match, narrowed through `key` (the records' name) when the filter holds a
+    top-level `equals` on the name property `prop`: a server reading its database by index, not every record."""
+    raw = req.arg("filter")
+    if not raw:
+        return records
+    try:
+        spec = json.loads(raw)
+    except ValueError:
+        return records      # collection() answers the 400
+    items = spec if isinstance(spec, list) else [spec]
+    for item in items:
+        if (isinstance(item, dict) and str(item.get("operation", "")).lower() == "equals"
+                and str(item.get("property", "")) == prop and isinstance(item.get("value"), str)):
+            wanted = item["value"].lower()
+            return [record for record in records if key(record).lower() == wanted]
+    return records
+
+
+def _protected(model, helper, kind, req=None):
+    """The machines of a kind that have restore points (narrowed by a name filter first when `req` has one)."""
+    candidates = [machine for machine in model.machines.values() if machine.kind == kind]
+    if req is not None:
+        candidates = narrowed(req, candidates, lambda machine: machine.name)
+    return [machine for machine in candidates if helper.points(machine)]
+
+
+def protected_vm(model, helper, machine):
+    points = helper.points(machine)
+    newest = points[-1]
+    srv = model.servers_by_id[machine.server_id]
+    increment = machine.size // 16
+    return {
+        "instanceUid": machine.id, "backupServerUid": machine.server_id, "organizationUid": srv.organization_uid,
+        "name": machine.name, "hierarchyRef": machine.object_ref, "parentHostRef": machine.root_id,
+        "objectUid": machines.derived_id(machine.id, JOB_OBJECT_SALT), "ipAddresses": [machine.ip],
+        "provisionedSourceSize": machine.size, "usedSourceSize": machine.size * 3 // 5,
+        "totalRestorePointSize": sum(machine.size // 2 if point.type == "Full" else increment for point in points),
+        "latestRestorePointSize": machine.size // 2 if newest.type == "Full" else increment,
+        "restorePoints": len(points), "latestRestorePointDate": fmt_time(newest.time), "jobUid": newest.job.id,
+        "malwareState": "Clean", "immutable": False,
+    }
+
+
+def _chain_start(points, point):
+    return min(other.time for other in points if other.job is point.job)
+
+
+def vm_point(model, machine, points, point):
+    job = point.job
+    return {
+        "instanceUid": point.id, "backupUid": machines.backup_id(job), "virtualMachineUid": machine.id,
+        "backupServerUid": machine.server_id,
+        "filePath": "D:\\Backups\\%s\\%s.%s" % (job.name, point.id[:8], "vbk" if point.type == "Full" else "vib"),
+        "gfsType": [], "jobUid": job.id, "repositoryUid": _repository_uid(job),
+        "size": machine.size // 2 if point.type == "Full" else machine.size // 16,
+        "provisionedSourceSize": machine.size, "usedSourceSize": machine.size * 3 // 5,
+        "incrementRawDataSize": 0 if point.type == "Full" else machine.size // 12, "cpuCores": 4,
+        "memory": 8 * 1024 ** 3, "backupCreationTime": fmt_time(_chain_start(points, point)),
+        "fileCreationTime": fmt_time(point.time), "isConsistent": True, "malwareState": "Clean", "immutableTill": None,
+    }
+
+
+def _repository_uid(job):
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, "veeamsim-repository:" + job.destination))
+
+
+def protected_computer(model, helper, machine):
+    points = helper.points(machine)
+    srv = model.servers_by_id[machine.server_id]
+    linux = machine.platform == "LinuxPhysical"
+    return {
+        "instanceUid": machine.id, "sourceInstanceUid": machine.computer_id, "backupServerUid": machine.server_id,
+        "protectionGroups": [machine.protection_group_id], "organizationUid": srv.organization_uid,
+        "name": machine.name, "ipAddresses": [machine.ip],
+        "guestOs": WORKSTATION_OS if machine.operation_mode == "Workstation" else GUEST_OS[machine.platform],
+        "platformType": "Linux" if linux else "Windows", "operationMode": machine.operation_mode,
+        "latestRestorePointDate": fmt_time(points[-1].time) if points else None, "malwareState": "Clean",
+    }
+
+
+def computer_point(model, machine, points, point):
+    job = point.job
+    return {
+        "instanceUid": point.id, "backupAgentUid": machine.id, "backupUid": machines.backup_id(job),
+        "jobUid": job.id, "repositoryUid": _repository_uid(job),
+        "size": machine.size // 2 if point.type == "Full" else machine.size // 16,
+        "provisionedSourceSize": machine.size, "usedSourceSize": machine.size * 3 // 5,
+        "incrementRawDataSize": 0 if point.type == "Full" else machine.size // 12,
+        "sourceSize": machine.size * 3 // 5, "cpuCores": 4, "memory": 8 * 1024 ** 3, "targetType": "Local",
+        "backupCreationTime": fmt_time(_chain_start(points, point)), "fileCreationTime": fmt_time(point.time),
+        "malwareState": "Clean",
+    }
+
+
+def workloads_route(model, req, rest, lrest, now):
+    """/protectedWorkloads/virtualMachines[...] and /protectedWorkloads/computersManagedByBackupServer[...]."""
+    helper = Machines(model, now)
+    if lrest[:1] == ["virtualmachines"]:
+        kind, protected, point_of, sub = "vm", protected_vm, vm_point, "backuprestorepoints"
+    elif lrest[:1] == ["computersmanagedbybackupserver"]:
+        kind, protected, point_of, sub = "computer", protected_computer, computer_point, "restorepoints"
+    else:
+        return error(404, "Resource not found")
+    if len(rest) == 1:
+        records = _protected(model, helper, kind, req)
+        return collection(req, records, lambda machine: protected(model, helper, machine))
+    if lrest[1:] == [sub, "latest"] or lrest[1:] == [sub]:
+        # every point (or each machine's newest) of every protected machine
+        latest = lrest[-1] == "latest"
+        records = []
+        for machine in _protected(model, helper, kind):
+            points = helper.points(machine)
+            records += [(machine, points, point) for point in (points[-1:] if latest else points)]
+        return collection(req, records, lambda record: point_of(model, *record))
+    if len(rest) == 3 and lrest[2] == sub:
+        machine = model.machines.get(lrest[1])
+        if machine is None or machine.kind != kind or not helper.points(machine):
+            return error(404, "Protected %s %s was not found." % ("virtual machine" if kind == "vm" else "computer",
+                                                                  rest[1]))
+        points = helper.points(machine)
+        return collection(req, [(machine, points, point) for point in points], lambda record: point_of(model, *record))
+    return error(404, "Resource not found")
+
+
+def _last_session(model, helper, machine, job):
+    tview = helper.last_task(machine, job)
+    if tview is None:
+        return {"backupStatus": "Unknown", "totalBackedSize": None, "sourceSize": None, "startTime": None,
+                "endTime": None, "duration": None, "messages": []}
+    start = tview.task.start
+    return {
+        "backupStatus": "Running" if tview.running else tview.result,
+        "totalBackedSize": 0 if tview.running or tview.result == "Failed" else machine.size // 16,
+        "sourceSize": machine.size * 3 // 5, "startTime": fmt_time(start), "endTime": fmt_time(tview.end),
+        "duration": int((tview.end if tview.end is not None else helper.now) - start),
+        "messages": [tview.message] if tview.message else [],
+    }
+
+
+def vm_job_objects(model, req, srv, job, now):
+    """BackupServerVmJobObject: one per VM of each backup job (`backupVmJobs`), excluded ones included."""
+    helper = Machines(model, now)
+    jobs = [job] if job is not None else [j for j in model.jobs.values() if j.vspc_type == "BackupVm"
+                                          and (srv is None or j.server_id == srv.id)]
+    records = [(j, machine) for j in jobs for machine in model.machines_by_job.get(j.id, ())]
+    records = narrowed(req, records, lambda record: record[1].name)
+
+    def render(record):
+        its_job, machine = record
+        return {
+            "jobUid": its_job.id, "uniqueJobUid": its_job.unique_uid, "instanceUid": machine.id, "name": machine.name,
+            "platform": "vSphere" if machine.platform == "VMware" else "HyperV", "hierarchyRef": machine.object_ref,
+            "isExcluded": machine.excluded(its_job, now), "lastSession": _last_session(model, helper, machine, its_job),
+        }
+    return collection(req, records, render)
+
+
+def agent_job_objects(model, req, job, now):
+    """BackupServerAgentJobObject: one per computer of each agent job."""
+    helper = Machines(model, now)
+    jobs = [job] if job is not None else [j for j in model.jobs.values() if j.kind == "agent"]
+    records = [(j, machine) for j in jobs for machine in model.machines_by_job.get(j.id, ())]
+    records = narrowed(req, records, lambda record: record[1].name, "computer")
+
+    def render(record):
+        its_job, machine = record
+        tview = helper.last_task(machine, its_job)
+        points = [point for point in helper.points(machine) if point.job is its_job]
+        status = "None" if tview is None else ("Running" if tview.running else tview.result)
+        return {
+            "instanceUid": machines.derived_id(machine.id, JOB_OBJECT_SALT),
+            "uniqueUid": machines.derived_id(machine.id, UNIQUE_SALT), "backupServerUid": machine.server_id,
+            "agentUid": machine.id, "jobUid": its_job.id, "uniqueJobUid": its_job.unique_uid,
+            "computer": machine.name, "backupStatus": status,
+            "lastRun": fmt_time(tview.task.start) if tview else None,
+            "lastEndTime": fmt_time(tview.end) if tview else None,
+            "lastDuration": int((tview.end or now) - tview.task.start) if tview else None,
+            "restorePointsCount": len(points), "osType": "Linux" if machine.platform == "LinuxPhysical" else "Windows",
+            "failureMessage": tview.message if tview is not None and tview.result in ("Warning", "Failed") else None,
+        }
+    return collection(req, records, render)
