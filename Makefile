@@ -1,10 +1,15 @@
 # Build, lint and test backupops.veeam. Needs GNU make and python3 (3.11); everything else is
-# installed into .venv by `make venv`. `make help` lists the targets.
+# installed into .venv by `make venv` (make demo: .venv-demo). make test-compat also needs Python
+# 3.10 and 3.13 (on PATH or in pyenv: tox.ini). `make help` lists the targets.
 
 PYTHON ?= python3
 VENV = .venv
 BIN = $(CURDIR)/$(VENV)/bin
 VENV_STAMP = $(VENV)/.requirements.stamp
+# make demo's own small venv: ansible-core and the runtime and simulator requirements only
+DEMO_VENV = .venv-demo
+DEMO_BIN = $(CURDIR)/$(DEMO_VENV)/bin
+DEMO_STAMP = $(DEMO_VENV)/.requirements.stamp
 
 # build/ is git-ignored. build/collections is a collection root: ansible_collections/backupops/veeam
 # there is a symlink to this checkout, so ansible, ansible-playbook and ansible-test find the
@@ -48,17 +53,18 @@ define pytest
 endef
 
 .PHONY: help venv install collection-link sanity units lint changelog-lint integration test \
-	demo simulator build clean distclean bench bench-agent bench-action bench-machines docs docs-check
+	demo simulator build clean distclean bench bench-agent bench-action bench-machines docs docs-check test-compat
 
 help:
 	@echo "make venv         create $(VENV) with requirements.txt + requirements-dev.txt"
 	@echo "make install      link the checkout into build/collections (alias: collection-link)"
-	@echo "make test         sanity + units + lint + integration"
+	@echo "make test         sanity + units + lint + integration + test-compat"
 	@echo "make sanity       ansible-test sanity on Python $(SANITY_PYTHON) (SANITY_ARGS=--test pylint ...)"
 	@echo "make units        pytest tests/unit"
 	@echo "make lint         ansible-lint + antsibull-changelog lint"
 	@echo "make integration  pytest tests/integration (starts the simulator)"
-	@echo "make demo         start the simulator, run playbooks/demo.yml against it, stop it"
+	@echo "make test-compat  units + compat integration tests on ansible-core 2.16 and the newest, sanity on the newest (tox.ini)"
+	@echo "make demo         start the simulator, run playbooks/demo.yml against it, stop it (own small venv $(DEMO_VENV))"
 	@echo "make simulator    run the simulator in the foreground (EM :$(SIM_EM_PORT), VSPC :$(SIM_VSPC_PORT), VBR :$(SIM_VBR_PORT))"
 	@echo "make bench        the collection side by side with uri playbooks and loops, append to bench/RESULTS.md"
 	@echo "make bench-agent  time agent job / session listing at --scale 5000, append to bench/RESULTS.md"
@@ -66,12 +72,12 @@ help:
 	@echo "make bench-machines fresh_backup on 50 hosts vs ping, one machine lookup vs a bare GET, append to bench/RESULTS.md"
 	@echo "make docs         regenerate the module and role reference in docs/reference (antsibull-docs)"
 	@echo "make build        ansible-galaxy collection build into build/dist"
-	@echo "make clean        remove build/, tests/output and caches (distclean: and $(VENV))"
+	@echo "make clean        remove build/, tests/output and caches (distclean: and $(VENV), $(DEMO_VENV), .tox)"
 
 venv: $(VENV_STAMP)
 
 # Re-runs only when a requirements file changed (or the venv is gone).
-$(VENV_STAMP): requirements.txt requirements-dev.txt
+$(VENV_STAMP): requirements.txt requirements-dev.txt tests/veeamsim/requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt -r requirements-dev.txt
@@ -111,11 +117,24 @@ changelog-lint: venv
 integration: venv install
 	$(call pytest,tests/integration,PYTHONPATH=$(CURDIR)/tests:$(COLLECTIONS))
 
-# Each step fails the run; make stops at the first failure (use make -k to see them all).
-test: sanity units lint integration
+# The unit tests and the integration tests marked compat on the oldest supported and the newest
+# ansible-core, each in a tox virtualenv of its own on its own Python (tox.ini; README.md says more).
+test-compat: venv install
+	TOX=$(BIN)/tox bash tests/scripts/test-compat.sh
 
-demo: venv install
-	PATH="$(BIN):$$PATH" DEMO_PYTHON=$(BIN)/python COLLECTIONS=$(COLLECTIONS) \
+# Each step fails the run; make stops at the first failure (use make -k to see them all).
+test: sanity units lint integration test-compat
+
+# The demo needs none of the development tools: its venv has requirements-demo.txt only, so a fresh
+# clone shows output in seconds. Re-runs pip only when a requirements file changed.
+$(DEMO_STAMP): requirements-demo.txt requirements.txt tests/veeamsim/requirements.txt
+	test -x $(DEMO_BIN)/python || $(PYTHON) -m venv $(DEMO_VENV)
+	@echo "demo: installing requirements-demo.txt (ansible-core, the runtime and simulator requirements) into $(DEMO_VENV)"
+	$(DEMO_BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-demo.txt
+	touch $@
+
+demo: $(DEMO_STAMP) install
+	PATH="$(DEMO_BIN):$$PATH" DEMO_PYTHON=$(DEMO_BIN)/python COLLECTIONS=$(COLLECTIONS) \
 		bash tests/scripts/demo.sh $(DEMO_ARGS)
 
 simulator: venv
@@ -141,7 +160,7 @@ build: venv
 
 clean:
 	rm -rf build tests/output .pytest_cache
-	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
+	find . \( -path ./$(VENV) -o -path ./$(DEMO_VENV) -o -path ./.tox \) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
 
 distclean: clean
-	rm -rf $(VENV)
+	rm -rf $(VENV) $(DEMO_VENV) .tox

@@ -81,6 +81,16 @@ def resolve_targets(client, targets, agent=False, backup_server=None):
     return jobs
 
 
+class _Pending(Exception):
+    """A round's time is up (``JobActions.until``) while a run goes on or is not visible yet: the job's result is
+    handed back pending, to be followed by ``JobActions.follow`` in the module's next round."""
+
+    def __init__(self, deadline, previous=None):
+        super(_Pending, self).__init__('pending')
+        self.deadline = deadline
+        self.previous = previous
+
+
 def _is_new(session, previous):
     """Whether ``session`` is a run that started after ``previous`` (the latest run before the action)."""
     if session is None:
@@ -102,7 +112,13 @@ def run_verdict(session, fail_on_warning=False):
 
 
 class JobActions:
-    """Runs one action on jobs, each job from reading its state to the end of its run."""
+    """Runs one action on jobs, each job from reading its state to the end of its run.
+
+    ``until`` (a time on ``clock``, None by default) ends the wait early for a round of the progress action
+    plugin: a run still going then is returned pending (``result['pending']``: the seconds left of its
+    wait_timeout, and the run before the action while the new one is not visible yet), and a later module
+    call goes on with ``follow``, which only reads.
+    """
 
     def __init__(self, client, action, wait=False, wait_timeout=3600, poll_interval=5, fail_on_warning=False,
                  check_mode=False, sleep=time.sleep, clock=time.monotonic):
@@ -115,6 +131,7 @@ class JobActions:
         self.check_mode = check_mode
         self.sleep = sleep
         self.clock = clock
+        self.until = None
 
     def run_all(self, jobs, parallel=1):
         """One result per job, in the order given; up to ``parallel`` jobs are worked on at once."""
@@ -132,12 +149,37 @@ class JobActions:
                 self._schedule(job, result)
             else:
                 self._run_action(job, result)
+        except _Pending as pending:
+            self._pending(result, pending)
         except VeeamError as error:
-            result.update(failed=True, msg='job %r: %s' % (job['name'], error.message))
-            for key, value in error.result().items():
-                if result.get(key) is None:
-                    result[key] = value
+            self._fail(job, result, error)
         return result
+
+    def follow(self, result):
+        """Go on with a run that an earlier round started or found and returned pending: look for it while it is
+        not visible yet, wait for it, judge it. Never acts: nothing is started, stopped or retried again."""
+        pending = result.pop('pending')
+        job = result['job']
+        deadline = self.clock() + pending['remaining']
+        try:
+            if result['session'] is None:
+                result['session'] = self._find_new_session(job, pending['previous'], deadline, result)
+            self._finish(job, result, deadline)
+        except _Pending as again:
+            self._pending(result, again)
+        except VeeamError as error:
+            self._fail(job, result, error)
+        return result
+
+    def _pending(self, result, pending):
+        result['pending'] = {'remaining': max(0.0, pending.deadline - self.clock()), 'previous': pending.previous}
+
+    @staticmethod
+    def _fail(job, result, error):
+        result.update(failed=True, msg='job %r: %s' % (job['name'], error.message))
+        for key, value in error.result().items():
+            if result.get(key) is None:
+                result[key] = value
 
     # -- enable / disable -------------------------------------------------------------------------
     def _schedule(self, job, result):
@@ -187,13 +229,17 @@ class JobActions:
             result['changed'] = True  # from here on a change was sent, whatever happens next
             outcome = self.client.act(job, self.action)
             result['task'] = outcome['task']
+            result['msg'] = 'job %r %s' % (name, {'start': 'started', 'retry': 'retried', 'stop': 'stopped'}[self.action])
             if outcome['session'] is not None:
                 result['session'] = outcome['session']
             elif self.action == 'stop':
                 result['session'] = latest
             else:
                 result['session'] = self._find_new_session(job, latest, deadline, result)
-            result['msg'] = 'job %r %s' % (name, {'start': 'started', 'retry': 'retried', 'stop': 'stopped'}[self.action])
+        self._finish(job, result, deadline)
+
+    def _finish(self, job, result, deadline):
+        """Wait for the run (with ``wait``), then put it on the job and judge it."""
         if self.wait and result['session'] is not None and result['session']['running'] and not self.check_mode:
             result['session'] = self._await(job, result['session'], deadline, result)
         if result['session'] is not None:
@@ -216,7 +262,9 @@ class JobActions:
                                           % (job['name'], self.action == 'retry' and 'retried' or 'started',
                                              FIND_SESSION_TIMEOUT))
                 return None
-            self.sleep(min(FIND_SESSION_INTERVAL, self.poll_interval))
+            if self._round_over():
+                raise _Pending(deadline, previous)
+            self.sleep(self._pause(min(FIND_SESSION_INTERVAL, self.poll_interval)))
 
     def _await(self, job, session, deadline, result):
         while session['running']:
@@ -225,9 +273,21 @@ class JobActions:
                 raise VeeamError('still %s after %s seconds (wait_timeout); last state %s, %s%% done'
                                  % ('running' if self.action != 'stop' else 'stopping', self.wait_timeout,
                                     session['state'], session['progress'] if session['progress'] is not None else '?'))
-            self.sleep(self.poll_interval)
+            if self._round_over():
+                result['session'] = session
+                raise _Pending(deadline)
+            self.sleep(self._pause(self.poll_interval))
             session = self.client.read_session(job, session) or session
         return session
+
+    def _round_over(self):
+        return self.until is not None and self.clock() >= self.until
+
+    def _pause(self, seconds):
+        """``seconds``, or less when the round ends sooner: its last look is then taken right at its end."""
+        if self.until is None:
+            return seconds
+        return max(0, min(seconds, self.until - self.clock()))
 
     def _judge(self, result):
         session, name = result['session'], result['job']['name']

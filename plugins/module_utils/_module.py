@@ -225,15 +225,36 @@ def open_client(params, check_mode=False, register_secret=None, warn=None):
                       api_key=params.get('api_key'), register_secret=register_secret, warn=warn)
 
 
-class VeeamModule:
-    """An AnsibleModule with the connection options, that runs the module's work on a logged-on client."""
+# Options that only the collection's own action plugins set (plugins/plugin_utils/_waiting.py), never a user:
+# they are in no argument spec, so no documentation and no invocation shows them. A module takes the ones it
+# names in VeeamModule(internal=...) and refuses the others.
+INTERNAL_OPTIONS = ('_veeam_progress',)
 
-    def __init__(self, argument_spec, **kwargs):
+
+class _AnsibleModule(AnsibleModule):
+    """An AnsibleModule that takes the internal options out of its parameters before they are checked."""
+
+    def _load_params(self):
+        super(_AnsibleModule, self)._load_params()
+        self.internal = dict((name, self.params.pop(name)) for name in INTERNAL_OPTIONS if name in self.params)
+
+
+class VeeamModule:
+    """An AnsibleModule with the connection options, that runs the module's work on a logged-on client.
+
+    ``internal`` names the internal options the module accepts; their values are in ``self.internal``.
+    """
+
+    def __init__(self, argument_spec, internal=(), **kwargs):
         spec = connection_argument_spec()
         spec.update(argument_spec)
         kwargs.setdefault('supports_check_mode', True)
-        self.module = AnsibleModule(argument_spec=spec, **kwargs)
+        self.module = _AnsibleModule(argument_spec=spec, **kwargs)
         self.params = self.module.params
+        self.internal = self.module.internal
+        refused = sorted(set(self.internal) - set(internal))
+        if refused:
+            self.module.fail_json(msg='Unsupported parameters for (%s) module: %s' % (self.module._name, ', '.join(refused)))
         if not HAS_REQUESTS:
             self.module.fail_json(msg=missing_required_lib('requests'), exception=str(REQUESTS_IMPORT_ERROR))
         if not HAS_XMLTODICT:

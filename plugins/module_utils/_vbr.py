@@ -15,6 +15,7 @@ import threading
 import time
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
+from itertools import islice
 
 from ansible_collections.backupops.veeam.plugins.module_utils._errors import (
     VeeamAuthError,
@@ -41,9 +42,13 @@ from ansible_collections.backupops.veeam.plugins.module_utils._parse import (
 )
 
 VERSION_HEADER = 'x-api-version'
+JOBS = '/api/v1/jobs'
+STATES = '/api/v1/jobs/states'
+SESSIONS = '/api/v1/sessions'
 PAGE_LIMIT = 500
-# pages after the first (which tells the total) are fetched by this many threads at once
-PAGE_WORKERS = 4
+# two pages at a time: while the server writes one, the module reads the other (more threads only queue
+# behind each other's large JSON pages)
+PAGE_WORKERS = 2
 # "Unsupported RESTAPI version. The following versions are supported: v1.0-rev1, v1.0-rev2, ..."
 _REVISION = re.compile(r'\bv?(\d+)\.(\d+)-rev(\d+)\b', re.IGNORECASE)
 
@@ -168,6 +173,15 @@ def is_agent_type(job_type):
     return 'AgentBackup' in (job_type or '')
 
 
+def schedule_of(model):
+    """What a job dict needs of a (large) job model: its id, whether it is disabled and its schedule flag."""
+    schedule = model.get('schedule')
+    kept = {'id': model.get('id'), 'isDisabled': model.get('isDisabled')}
+    if isinstance(schedule, dict):
+        kept['schedule'] = {'runAutomatically': schedule.get('runAutomatically')}
+    return kept
+
+
 def served_revisions(message):
     """The revisions listed in a refusal of an unserved ``x-api-version`` (``v1.0-rev1, v1.0-rev2, ...``)."""
     return [Revision('%s.%s-rev%s' % match.groups()) for match in _REVISION.finditer(message or '')]
@@ -287,6 +301,8 @@ class VBRClient:
             if body is None and not response.text.strip():
                 raise VeeamProtocolError('the token request was answered with HTTP %s and an empty body, not by the VBR '
                                          'REST API (is the server address and port right?)' % response.status_code)
+            if body is None:  # not JSON: say what came back
+                parse_body(response.headers.get('Content-Type'), response.text, response.status_code)
             raise VeeamProtocolError('the VBR REST API answered the token request without an access token')
         self._register_secret(token)
         self._access_token = token
@@ -362,25 +378,30 @@ class VBRClient:
     def get(self, path, params=None):
         return self.request('GET', path, params=params)
 
-    def paged(self, path, params=None):
+    def paged(self, path, params=None, keep=None):
         """Every item of a collection, ``limit`` 500 a page, until the server's ``pagination.total``.
 
         The first page tells the total; the other pages are then fetched a few at once, in order.
+        ``keep(item)`` (in the worker that read the page) makes what is kept of each item smaller.
         """
         params = dict(params or {})
-        first = self.get(path, dict(params, skip=0, limit=PAGE_LIMIT)) or {}
-        items = first.get('data') or []
-        total = (first.get('pagination') or {}).get('total')
-        if not items or total is None or len(items) >= int(total):
+        first = self._page(path, params, 0, PAGE_LIMIT, keep)
+        items, total = first
+        if not items or total is None or len(items) >= total:
             return items
         step = len(items)  # the server may cap the page below the limit asked for
-
-        def page(skip):
-            return (self.get(path, dict(params, skip=skip, limit=step)) or {}).get('data') or []
         with ThreadPoolExecutor(max_workers=PAGE_WORKERS) as pool:
-            for more in pool.map(page, range(step, int(total), step)):
+            for more, dummy in pool.map(lambda skip: self._page(path, params, skip, step, keep),
+                                        range(step, total, step)):
                 items.extend(more)
         return items
+
+    def _page(self, path, params, skip, limit, keep):
+        """``(items, total)`` of one page."""
+        page = self.get(path, dict(params, skip=skip, limit=limit)) or {}
+        items = page.get('data') or []
+        total = (page.get('pagination') or {}).get('total')
+        return ([keep(item) for item in items] if keep else items), (None if total is None else int(total))
 
     # -- the backup server ----------------------------------------------------------------------
     def server_info(self):
@@ -431,45 +452,83 @@ class VBRClient:
         """Jobs (or agent jobs) matching every criterion, as job dicts, from ``/jobs/states`` and ``/jobs``.
 
         The state listing gives the runs (``include_last_session`` costs nothing more); the job model gives
-        the schedule. Both are asked for with the same server-side filters, at the same time.
+        the schedule. A lookup by id or name asks for both at once with the same server-side filter; a
+        listing reads the states first, then the models of the wanted jobs only, one type at a time
+        (``typeFilter``), so that listing backup jobs does not carry every agent job's model, and back.
         """
         if agent:
             self.require(AGENT_JOBS)
         if backup_server and not self._server_matches(backup_server):
             return []
         wanted_types, type_word = self._type_filter(types) if types else (None, None)
+        params = {}
         if job_id:
             job_id = guid_of(job_id) or job_id
             if not is_guid(job_id):
                 return []
-        with ThreadPoolExecutor(max_workers=3) as pool:
-            server = pool.submit(self.server_info)
-            if job_id:
-                states = pool.submit(self.paged, '/api/v1/jobs/states', {'idFilter': job_id})
-                models = pool.submit(self._job_model, job_id)
-            else:
-                params = {}
-                if name:
-                    # a pattern (* at either end is a wildcard, any case): it may find more than this job,
-                    # so the names are compared exactly below
-                    params['nameFilter'] = name
-                if type_word:
-                    params['typeFilter'] = type_word
-                states = pool.submit(self.paged, '/api/v1/jobs/states', params)
-                models = pool.submit(self.paged, '/api/v1/jobs', params)
-            by_id = dict(((model.get('id') or '').lower(), model) for model in models.result())
-            jobs = [vbr_job(state, by_id.get((state.get('id') or '').lower()), server.result(), include_raw)
-                    for state in states.result()]
-        jobs = [job for job in jobs if is_agent_type(job['type']) == agent]
+            params['idFilter'] = job_id
         if name:
-            jobs = [job for job in jobs if job['name'] == name]
-        if wanted_types:
-            jobs = [job for job in jobs if job['type'] in wanted_types]
-        return jobs
+            # a pattern (* at either end is a wildcard, any case): it may find more than this job, so the
+            # names are compared exactly below
+            params['nameFilter'] = name
+        if type_word:
+            params['typeFilter'] = type_word
+
+        def wanted(state):
+            return (is_agent_type(state.get('type')) == agent and (not name or state.get('name') == name)
+                    and (not wanted_types or state.get('type') in wanted_types))
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            server = pool.submit(self.server_info)
+            if job_id or name or type_word:
+                # few jobs: the states and the models at the same time, with the same server-side filter
+                models = pool.submit(self._job_model, job_id) if job_id else pool.submit(self.paged, JOBS, params)
+                states = [state for state in self.paged(STATES, params) if wanted(state)]
+                models = models.result()
+            else:
+                states, models = self._listing(wanted, keep=None if include_raw else schedule_of)
+            by_id = dict(((model.get('id') or '').lower(), model) for model in models)
+            return [vbr_job(state, by_id.get((state.get('id') or '').lower()), server.result(), include_raw)
+                    for state in states]
+
+    def _listing(self, wanted, keep):
+        """Every wanted job's state and model, with as little as possible: the states page by page, and, as
+        they come in, the pages of ``/jobs?typeFilter=`` that hold the models of the wanted jobs of each type
+        (listing backup jobs then carries no agent job's model, and back). A job whose model is not on those
+        pages (a server that pages differently, a type this revision has no filter word for) is read by id.
+        """
+        known = self.revision.job_types()
+        states, counts, asked, models, pending = [], {}, {}, {}, []
+        first, total = self._page(STATES, {}, 0, PAGE_LIMIT, None)
+        step = len(first) or PAGE_LIMIT
+        skips = iter(range(step, total or 0, step))
+        with ThreadPoolExecutor(max_workers=PAGE_WORKERS) as pool:
+            def take(items):
+                for state in items:
+                    if wanted(state):
+                        states.append(state)
+                        counts[state.get('type')] = counts.get(state.get('type'), 0) + 1
+                for word, count in counts.items():
+                    while word in known and asked.get(word, 0) < count:
+                        pending.append(pool.submit(self._page, JOBS, {'typeFilter': word}, asked.get(word, 0), PAGE_LIMIT,
+                                                   keep))
+                        asked[word] = asked.get(word, 0) + PAGE_LIMIT
+            # at most PAGE_WORKERS state pages in flight, so that model pages are asked for in between
+            in_flight = [pool.submit(self._page, STATES, {}, skip, step, None) for skip in islice(skips, PAGE_WORKERS)]
+            take(first)
+            while in_flight:
+                items = in_flight.pop(0).result()[0]
+                in_flight.extend(pool.submit(self._page, STATES, {}, skip, step, None) for skip in islice(skips, 1))
+                take(items)
+            for future in pending:
+                models.update(((item.get('id') or '').lower(), item) for item in future.result()[0])
+            missing = [state['id'] for state in states if (state.get('id') or '').lower() not in models]
+            for found in pool.map(self._job_model, missing):
+                models.update(((item.get('id') or '').lower(), keep(item) if keep else item) for item in found)
+        return states, list(models.values())
 
     def _job_model(self, job_id):
         try:
-            return [self.get('/api/v1/jobs/%s' % job_id)]
+            return [self.get('%s/%s' % (JOBS, job_id))]
         except VeeamNotFoundError:
             return []
 
@@ -484,12 +543,12 @@ class VBRClient:
         """The job's newest session, or None when it never ran."""
         newest_first = {'jobIdFilter': job['id'], 'orderColumn': 'CreationTime', 'orderAsc': 'false', 'skip': 0,
                         'limit': 1}
-        page = self.get('/api/v1/sessions', newest_first) or {}
+        page = self.get(SESSIONS, newest_first) or {}
         items = page.get('data') or []
         return vbr_session(items[0], job) if items else None
 
     def read_session(self, job, session):
-        return vbr_session(self.get('/api/v1/sessions/%s' % session['id']), job)
+        return vbr_session(self.get('%s/%s' % (SESSIONS, session['id'])), job)
 
     def find_agent_sessions(self, job_id=None, job_name=None, states=None, results=None, since=None, limit=100,
                             include_raw=False):
@@ -514,7 +573,7 @@ class VBRClient:
         page_size = min(limit, PAGE_LIMIT) if limit else PAGE_LIMIT
         sessions, skip = [], 0
         while True:
-            page = self.get('/api/v1/sessions', dict(params, skip=skip, limit=page_size)) or {}
+            page = self.get(SESSIONS, dict(params, skip=skip, limit=page_size)) or {}
             items = page.get('data') or []
             for item in items:
                 job = agent_jobs.get((item.get('jobId') or '').lower())
@@ -539,7 +598,7 @@ class VBRClient:
         elif job_name:
             params['nameFilter'] = job_name  # a pattern: compared exactly below
         index = {}
-        for state in self.paged('/api/v1/jobs/states', params):
+        for state in self.paged(STATES, params):
             job = vbr_job(state)
             if is_agent_type(job['type']) and (not job_name or job['name'] == job_name):
                 index[(job['id'] or '').lower()] = job
@@ -550,7 +609,7 @@ class VBRClient:
         """Start, stop or retry a job (answered 201 with the session it acts on), or enable / disable it (204)."""
         if action == 'retry':
             self.require(RETRY)
-        path = '/api/v1/jobs/%s/%s' % (job['id'], action)
+        path = '%s/%s/%s' % (JOBS, job['id'], action)
         if action in ('enable', 'disable'):
             self.request('POST', path, idempotent=False, expect=(200, 204))
             return {'task': None, 'session': None}

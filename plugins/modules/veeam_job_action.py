@@ -37,6 +37,10 @@ description:
     and are still sent only when it differs. O(action=retry) and O(agent=true) need REST API revision C(1.3-rev0)
     (VBR 13.0) or later; on VBR 12.3 they fail before anything is changed, naming the revision needed.
   - A request that changes a job is never sent twice, whatever the network does; only reads are retried.
+  - "While the task waits (O(wait=true) with V(start), V(retry) or V(stop)), the collection's action plugin for this
+    module prints a progress line every O(progress_interval) seconds, in the terminal and in the job output of
+    AWX / Automation Controller, one per run still going, for example
+    C([localhost] job 'SQL Nightly': Working, 45% done, 20m 00s elapsed). See O(progress_interval)."
 author:
   - backupops.veeam contributors (@backupops)
 options:
@@ -88,6 +92,22 @@ options:
       - Seconds between two looks at a running session.
     type: int
     default: 5
+  progress_interval:
+    description:
+      - While the task waits for runs, print a progress line for each run still going every this many seconds,
+        with the host, the job, the run's state, how far it is (where the API tells it, as Enterprise Manager does and
+        Service Provider Console does not) and the time the task has waited so far.
+      - The lines come from the module's action plugin, which runs the module in rounds of this length. The
+        first round looks the jobs up and acts; each later round only follows the runs the earlier ones started
+        or found, so a job is never started twice. The task's result is the one a single run would return.
+        Each round logs on anew (Enterprise Manager logs off again at its end).
+      - Ignored when the task does not wait, in check mode, and when the task has its own C(async)
+        (Ansible then does its usual asynchronous handling and prints no progress lines). A task with C(no_log)
+        gets one line per look that says only how many runs go on.
+      - O(wait_timeout) counts the time spent waiting in the rounds; the moments between two rounds (well under
+        a second each) are not counted.
+    type: int
+    default: 60
   fail_on_warning:
     description:
       - With O(wait), fail when the run ends with C(Warning).
@@ -122,6 +142,7 @@ EXAMPLES = r'''
     action: start
     wait: true
     wait_timeout: 7200
+    progress_interval: 300  # a progress line every 5 minutes while the backup runs
   register: backup
 
 - name: Switch the schedules off for a maintenance window
@@ -204,12 +225,20 @@ from ansible_collections.backupops.veeam.plugins.module_utils._module import (
     check_not_empty,
     check_positive,
 )
+from ansible_collections.backupops.veeam.plugins.module_utils._progress import (
+    PROGRESS_OPTION,
+    finished,
+    first_state,
+    progress_result,
+    read_request,
+    run_round,
+)
 
 
 def check(params):
     check_not_empty(params, 'id', 'name', 'jobs', 'backup_server')
     check_job_id(params['id'], 'id')
-    check_positive(params, 'wait_timeout', 'poll_interval', 'parallel')
+    check_positive(params, 'wait_timeout', 'poll_interval', 'parallel', 'progress_interval')
     if params['jobs'] is not None and not params['jobs']:
         raise VeeamError('jobs: give at least one job name or id')
 
@@ -228,9 +257,11 @@ def main():
             poll_interval=dict(type='int', default=5),
             fail_on_warning=dict(type='bool', default=False),
             parallel=dict(type='int', default=4),
+            progress_interval=dict(type='int', default=60),
         ),
         mutually_exclusive=[('id', 'name', 'jobs')],
         required_one_of=[('id', 'name', 'jobs')],
+        internal=(PROGRESS_OPTION,),
     )
     params = veeam.params
     module = veeam.module
@@ -238,11 +269,22 @@ def main():
     def work(client):
         client.check_action(params['action'], agent=params['agent'])
         targets = params['jobs'] or [params['id'] or params['name']]
-        jobs = resolve_targets(client, targets, agent=params['agent'], backup_server=params['backup_server'])
         actions = JobActions(client, params['action'], wait=params['wait'], wait_timeout=params['wait_timeout'],
                              poll_interval=params['poll_interval'], fail_on_warning=params['fail_on_warning'],
                              check_mode=module.check_mode)
-        results = actions.run_all(jobs, parallel=params['parallel'])
+        request = veeam.internal.get(PROGRESS_OPTION)  # set by the action plugin: wait in rounds
+        if request is None or not actions.wait or module.check_mode:
+            jobs = resolve_targets(client, targets, agent=params['agent'], backup_server=params['backup_server'])
+            results = actions.run_all(jobs, parallel=params['parallel'])
+        else:
+            interval, state = read_request(request)
+            if state is None:
+                state = first_state(resolve_targets(client, targets, agent=params['agent'],
+                                                    backup_server=params['backup_server']))
+            state = run_round(actions, state, interval, parallel=params['parallel'])
+            if not finished(state):
+                return progress_result(state)
+            results = state
         for result in results:
             for warning in result.pop('warnings'):
                 module.warn(warning)

@@ -13,6 +13,8 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 
 import yaml
 
@@ -64,12 +66,14 @@ def veeam_env(simulator, api='em', username='admin', password=None, api_key=None
 
 
 class Run:
-    def __init__(self, command, returncode, stdout, stderr, results):
+    def __init__(self, command, returncode, stdout, stderr, results, timed=None):
         self.command = command
         self.rc = returncode
         self.stdout = stdout
         self.stderr = stderr
         self.results = results
+        # (seconds since the command started, line) for each stdout line, when run with start_playbook
+        self.timed = timed
 
     @property
     def output(self):
@@ -128,15 +132,66 @@ def _run(command, env, timeout):
     return Run(command, completed.returncode, completed.stdout, completed.stderr, results)
 
 
-def run_playbook(tmp_path, tasks, env, play_extra=None, args=(), timeout=300):
-    """Run one play on localhost with these tasks; returns a Run."""
+class Running:
+    """An ansible command started in the background (``wait()`` gives its Run); each stdout line is timed as it
+    arrives, so a test can tell what was printed while the command ran."""
+
+    def __init__(self, command, env, timeout):
+        self.command = command
+        fd, self.result_file = tempfile.mkstemp(prefix='ansible-results-', suffix='.jsonl')
+        os.close(fd)
+        environment = ansible_environment(env)
+        environment['BACKUPOPS_RESULT_FILE'] = self.result_file
+        self.stderr = tempfile.TemporaryFile(mode='w+')
+        self.timed = []
+        self.began = time.monotonic()
+        self.proc = subprocess.Popen(command, env=environment, stdout=subprocess.PIPE, stderr=self.stderr,
+                                     universal_newlines=True)
+        self.reader = threading.Thread(target=self._read)
+        self.reader.start()
+        self.timer = threading.Timer(timeout, self.proc.kill)
+        self.timer.start()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            self.timed.append((time.monotonic() - self.began, line.rstrip('\n')))
+
+    def wait(self):
+        try:
+            self.proc.wait()
+            self.reader.join()
+        finally:
+            self.timer.cancel()
+        self.stderr.seek(0)
+        stderr = self.stderr.read()
+        self.stderr.close()
+        try:
+            with open(self.result_file) as handle:
+                results = [json.loads(line) for line in handle if line.strip()]
+        finally:
+            os.unlink(self.result_file)
+        stdout = ''.join(line + '\n' for dummy, line in self.timed)
+        return Run(self.command, self.proc.returncode, stdout, stderr, results, timed=self.timed)
+
+
+def _playbook_command(tmp_path, tasks, play_extra, args, name='playbook.yml'):
     play = {'name': 'backupops.veeam integration', 'hosts': 'localhost', 'gather_facts': False, 'tasks': tasks}
     play.update(play_extra or {})
-    playbook = os.path.join(str(tmp_path), 'playbook.yml')
+    playbook = os.path.join(str(tmp_path), name)
     with open(playbook, 'w') as handle:
         yaml.safe_dump([play], handle, allow_unicode=True, sort_keys=False)
-    command = [os.path.join(BIN, 'ansible-playbook'), '-i', 'localhost,', '-c', 'local', playbook] + list(args)
-    return _run(command, env, timeout)
+    return [os.path.join(BIN, 'ansible-playbook'), '-i', 'localhost,', '-c', 'local', playbook] + list(args)
+
+
+def run_playbook(tmp_path, tasks, env, play_extra=None, args=(), timeout=300):
+    """Run one play on localhost with these tasks; returns a Run."""
+    return _run(_playbook_command(tmp_path, tasks, play_extra, args), env, timeout)
+
+
+def start_playbook(tmp_path, tasks, env, play_extra=None, args=(), timeout=300, name='playbook.yml'):
+    """Start one play on localhost with these tasks in the background; returns a Running (``.wait()`` -> Run).
+    Give each of several plays started together its own ``name``."""
+    return Running(_playbook_command(tmp_path, tasks, play_extra, args, name), env, timeout)
 
 
 def run_module(module, module_args, env, args=(), timeout=300):
@@ -172,6 +227,26 @@ def secrets_seen(simulator):
                     secrets.add(sent)  # as sent, url-encoded
                     secrets.update(form.get(key, []))
     return secrets
+
+
+def visible_jobs(simulator, api, agent=False):
+    """The ``/_sim/data`` records of the jobs (or agent jobs) an API shows: Enterprise Manager and VSPC
+    every backup server's, the VBR REST API only its own server's (those it has a type word for)."""
+    data = simulator.data()
+    jobs = data['agent_jobs' if agent else 'jobs']
+    if api == 'vbr':
+        return [job for job in jobs if job['server_name'] == data['vbr']['server_name'] and job['vbr_type']]
+    return jobs
+
+
+def assert_logged_off(simulator):
+    """No Enterprise Manager logon session is left open and no VBR token pair is left alive (VSPC tokens
+    are not revoked on purpose: INTERFACE.md section 1)."""
+    counters = simulator.counters()
+    em, vbr = counters['em'], counters['vbr']
+    assert em['open_sessions'] == 0 and em['logoffs'] == em['logons'], em
+    assert vbr['live_tokens'] == 0 and vbr['logouts'] == vbr['tokens_issued'], vbr
+    assert vbr['refresh_reuse'] == 0, vbr
 
 
 def control_task(simulator, title, method, path, body=None):

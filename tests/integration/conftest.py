@@ -5,6 +5,7 @@
 - `simulator`: one simulator for the whole test session; reset before every test that uses it.
 - `make_simulator(*args)`: start another simulator with extra CLI arguments (ended at session end).
 - `scaled_simulator(n)`: a simulator started with `--scale n` (one per n, reused).
+- `api`: `em`, `vspc` and `vbr` in turn, for the tests that run on every API.
 
 After every test that used `simulator`, no VBR answer may have failed its validation against Veeam's
 OpenAPI documents (`counters.vbr.schema_violations`).
@@ -151,6 +152,13 @@ def start_simulator(*args):
             raise RuntimeError("simulator did not become ready within %ss" % START_TIMEOUT)
         time.sleep(0.05)
     return Simulator(proc, info, state_dir, log_path)
+
+
+@pytest.fixture(params=("em", "vspc", "vbr"))
+def api(request):
+    """A test that takes `api` runs once per API: Enterprise Manager, the Service Provider Console and
+    the Veeam Backup & Replication REST API."""
+    return request.param
 
 
 @pytest.fixture(scope="session")

@@ -117,11 +117,6 @@ def runner():
     return ansible_runner
 
 
-@pytest.fixture(params=['em', 'vspc'])
-def api(request):
-    return request.param
-
-
 @pytest.fixture
 def clean_environ(monkeypatch):
     """Only the credential may supply the connection: nothing VEEAM_* or CA-related from the test's own environment."""
@@ -134,8 +129,7 @@ def credential_inputs(simulator, api, api_key=False):
     """A credential as an administrator would fill it in: the CA pasted as PEM text."""
     with open(simulator.ca_path) as handle:
         ca_pem = handle.read()
-    inputs = {'api': api, 'server': simulator.host, 'port': str(simulator.em_port if api == 'em' else simulator.vspc_port),
-              'ca_data': ca_pem}
+    inputs = {'api': api, 'server': simulator.host, 'port': str(simulator.port(api)), 'ca_data': ca_pem}
     if api_key:
         inputs['api_key'] = API_KEY
     else:
@@ -239,11 +233,14 @@ def test_credential_injection_defaults(tmp_path):
                      str(tmp_path))
     assert env == {'VEEAM_API': 'em', 'VEEAM_SERVER': 'em.corp.example', 'VEEAM_PORT': '9398',
                    'VEEAM_USERNAME': 'CORP\\ops', 'VEEAM_PASSWORD': 'pw', 'VEEAM_API_KEY': '',
-                   'VEEAM_VALIDATE_CERTS': 'true', 'VEEAM_CA_PATH': '', 'VEEAM_TIMEOUT': '30'}
+                   'VEEAM_VALIDATE_CERTS': 'true', 'VEEAM_CA_PATH': '', 'VEEAM_TIMEOUT': '30', 'VEEAM_API_VERSION': ''}
     vspc = awx_inject(credential_type, {'api': 'vspc', 'server': 'vspc.example', 'api_key': 'k', 'skip_tls_verify': True,
                                         'ca_path': '/etc/pki/ca.pem', 'timeout': '90'}, str(tmp_path))
     assert (vspc['VEEAM_PORT'], vspc['VEEAM_API_KEY'], vspc['VEEAM_USERNAME']) == ('1280', 'k', '')
     assert (vspc['VEEAM_VALIDATE_CERTS'], vspc['VEEAM_CA_PATH'], vspc['VEEAM_TIMEOUT']) == ('false', '/etc/pki/ca.pem', '90')
+    vbr = awx_inject(credential_type, {'api': 'vbr', 'server': 'vbr.example', 'username': 'u', 'password': 'p',
+                                       'api_version': '1.3-rev1'}, str(tmp_path))
+    assert (vbr['VEEAM_API'], vbr['VEEAM_PORT'], vbr['VEEAM_API_VERSION']) == ('vbr', '9419', '1.3-rev1')
     pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n'
     with_ca = awx_inject(credential_type, {'server': 's', 'ca_data': pem, 'ca_path': '/ignored'}, str(tmp_path))
     assert with_ca['VEEAM_CA_PATH'].startswith(str(tmp_path / 'env'))
@@ -276,7 +273,8 @@ def test_schedule_toggle_job_template(runner, simulator, api, tmp_path, clean_en
     assert again.status == 'successful', output(again)
     [stats] = events(again, 'playbook_on_stats')
     assert stats['event_data'].get('changed', {}) == {}
-    assert simulator.counters()['actions']['toggle' if api == 'em' else 'patch'] == 1
+    actions = simulator.counters()['actions']
+    assert actions['toggle'] + actions['patch'] + actions['disable'] + actions['enable'] == 1, actions
 
 
 def test_collection_playbook_by_name_with_an_api_key(runner, simulator, tmp_path, clean_environ):
@@ -321,31 +319,41 @@ def test_ad_hoc_job_info_and_check_mode(runner, simulator, api, tmp_path, clean_
 
 def test_run_and_wait_job_template_shows_progress_events_while_jobs_run(runner, simulator, tmp_path, clean_environ):
     """AWX shows a task's output when the task ends: the progress lines must arrive as events during the wait."""
-    failing, succeeding = 'File Server Backup', 'SQL Server; Nightly, Full'
-    simulator.configure_job(simulator.job(failing)['id'], duration=4, outcome='Failed', failure_message='Disk full')
-    simulator.configure_job(simulator.job(succeeding)['id'], duration=10)
+    long_job, short_job = 'SQL Server; Nightly, Full', 'File Server Backup'
+    simulator.configure_job(simulator.job(long_job)['id'], duration=40)
+    simulator.configure_job(simulator.job(short_job)['id'], duration=4)
     data_dir = private_data_dir(tmp_path)
     inputs = credential_inputs(simulator, 'em')
     env = awx_inject(load_credential_type(), inputs, data_dir)
     result = run(runner, data_dir, env, playbook='backupops.veeam.run_and_wait',
-                 extravars={'run_and_wait_jobs': [failing, succeeding], 'run_and_wait_poll_interval': 1,
-                            'run_and_wait_progress_interval': 3})
-    assert result.status == 'failed', output(result)
-    progress = [event for event in result.events if event['event'] == 'runner_on_ok'
-                and event['event_data'].get('task', '').endswith('Show progress')
-                and event['event_data'].get('res', {}).get('msg')]
-    report = [event for event in result.events if event['event'] == 'runner_on_ok'
-              and event['event_data'].get('task', '').endswith('Report the runs')]
-    assert len(progress) >= 2, output(result)
-    assert len(report) == 1
-    lines = report[0]['event_data']['res']['msg']
-    assert lines[0].startswith('FAILED %s: Failed in ' % failing) and lines[0].endswith(': Disk full'), lines
-    assert lines[1].startswith('ok     %s: Success in ' % succeeding), lines
-    # the progress events were emitted while the jobs ran (the 10 s run), not all at the end
+                 extravars={'run_and_wait_jobs': [long_job, short_job], 'run_and_wait_poll_interval': 5,
+                            'run_and_wait_progress_interval': 10})
+    assert (result.status, result.rc) == ('successful', 0), output(result)
+    task = 'Start the jobs and wait for their runs'
+    [end] = [event for event in result.events if event['event'] == 'runner_on_ok'
+             and event['event_data'].get('task', '').endswith(task)]
+    lines = [event for event in result.events if event['event'] == 'verbose'
+             and event.get('stdout', '').startswith('[localhost] job ')]
+    going = [event for event in lines if event['stdout'].startswith("[localhost] job %r: Working" % long_job)]
+    # a 40 s run with a line every 10 s: at least three lines while it ran, each an event of the waiting task
+    assert len(going) >= 3, output(result)
+    assert any(event['stdout'].startswith("[localhost] job %r: ended Success" % short_job) for event in lines), lines
+    for event in lines:
+        assert event['counter'] < end['counter'] and event['event_data'].get('task', '').endswith(task), event
 
     def created(event):
         return datetime.datetime.fromisoformat(event['created'].replace('Z', '+00:00'))
-    assert progress[0]['counter'] < report[0]['counter']
-    assert (created(report[0]) - created(progress[0])).total_seconds() >= 3, [event['created'] for event in progress]
+    # they came while the job ran, one look at a time, not all at the end
+    assert (created(going[-1]) - created(going[0])).total_seconds() >= 17, [event['created'] for event in going]
+    assert (created(end) - created(going[0])).total_seconds() >= 20
+    with open(os.path.join(result.config.artifact_dir, 'stdout')) as handle:
+        stdout = handle.read()
+    for word in ('FAILED', 'RETRYING', 'RETYING'):
+        assert word not in stdout, stdout[-4000:]
+    [report] = [event for event in result.events if event['event'] == 'runner_on_ok'
+                and event['event_data'].get('task', '').endswith('Report the runs')]
+    report_lines = report['event_data']['res']['msg']
+    assert report_lines[0].startswith('ok     %s: Success in ' % long_job), report_lines
+    assert report_lines[1].startswith('ok     %s: Success in ' % short_job), report_lines
     assert simulator.counters()['actions']['start'] == 2
     assert_no_secret_in_artifacts(data_dir, [inputs['password']], result)

@@ -27,7 +27,7 @@ except ImportError:  # pragma: no cover
 
 import pytest
 
-from ansible_run import run_playbook, veeam_env
+from ansible_run import assert_logged_off, run_playbook, veeam_env
 
 JOB_INFO = 'backupops.veeam.veeam_job_info'
 AGENT_JOB_INFO = 'backupops.veeam.veeam_agent_job_info'
@@ -35,11 +35,6 @@ SESSIONS = 'backupops.veeam.veeam_agent_session_info'
 ACTION = 'backupops.veeam.veeam_job_action'
 GUID = '00000000-0000-4000-8000-000000000000'
 FUTURE = '2999-01-01T00:00:00Z'
-
-
-@pytest.fixture(params=['em', 'vspc'])
-def api(request):
-    return request.param
 
 
 def status_of(run, name):
@@ -58,7 +53,7 @@ def assert_clean(result, case):
 # -- every module option ------------------------------------------------------------------------------
 # (title, module, args, words that the message must contain); run on em unless args say api: vspc
 CONNECTION_CASES = [
-    ('api unknown', JOB_INFO, {'api': 'xml'}, ['api', 'em', 'vspc']),
+    ('api unknown', JOB_INFO, {'api': 'xml'}, ['api', 'em', 'vspc', 'vbr']),
     ('api wrong type', JOB_INFO, {'api': ['em']}, ['api']),
     ('server empty', JOB_INFO, {'server': ''}, ['server']),
     ('server with a space', JOB_INFO, {'server': 'em corp example'}, ['server']),
@@ -80,6 +75,13 @@ CONNECTION_CASES = [
      ['api_key', 'username', 'password']),
     ('api_key empty on vspc', JOB_INFO, {'api': 'vspc', 'api_key': '', 'username': None, 'password': None},
      ['api_key']),
+    ('api_key with vbr', JOB_INFO, {'api': 'vbr', 'api_key': 'sim-api-key-0123456789abcdef', 'username': None,
+                                    'password': None}, ['api_key', 'api=vbr']),
+    ('api_version with em', JOB_INFO, {'api_version': '1.3-rev1'}, ['api_version', 'api=vbr only']),
+    ('api_version with vspc', JOB_INFO, {'api': 'vspc', 'api_version': '1.3-rev1'}, ['api_version', 'api=vbr only']),
+    ('api_version not a revision', JOB_INFO, {'api': 'vbr', 'api_version': '13.1'}, ['api_version', '1.3-rev1']),
+    ('api_version with a space', JOB_INFO, {'api': 'vbr', 'api_version': '1.3 rev1'}, ['api_version']),
+    ('api_version wrong type', JOB_INFO, {'api': 'vbr', 'api_version': ['1.3-rev1']}, ['api_version']),
     ('validate_certs not a bool', JOB_INFO, {'validate_certs': 'perhaps'}, ['validate_certs']),
     ('ca_path missing file', JOB_INFO, {'ca_path': '/nonexistent/veeam-ca.pem'}, ['ca_path']),
     ('timeout zero', JOB_INFO, {'timeout': 0}, ['timeout']),
@@ -154,6 +156,12 @@ ACTION_CASES = [
     ('action wait_timeout not a number', ACTION, dict(START, wait_timeout='an hour'), ['wait_timeout']),
     ('action poll_interval zero', ACTION, dict(START, wait=True, poll_interval=0), ['poll_interval']),
     ('action poll_interval negative', ACTION, dict(START, wait=True, poll_interval=-1), ['poll_interval']),
+    ('action progress_interval zero', ACTION, dict(START, wait=True, progress_interval=0), ['progress_interval']),
+    ('action progress_interval negative', ACTION, dict(START, wait=True, progress_interval=-10), ['progress_interval']),
+    ('action progress_interval not a number', ACTION, dict(START, wait=True, progress_interval='often'),
+     ['progress_interval']),
+    ('action internal option from a task', ACTION, dict(START, wait=True, _veeam_progress={'interval': 1, 'state': None}),
+     ['_veeam_progress', 'internal']),
     ('action fail_on_warning not a bool', ACTION, dict(START, fail_on_warning='yes please'), ['fail_on_warning']),
     ('action parallel zero', ACTION, {'jobs': ['Daily Backup'], 'action': 'start', 'parallel': 0}, ['parallel']),
     ('action parallel negative', ACTION, {'jobs': ['Daily Backup'], 'action': 'start', 'parallel': -2}, ['parallel']),
@@ -340,10 +348,17 @@ def test_names_with_quotes_separators_and_non_ascii_work_and_cannot_inject(simul
     assert odd['changed'] is True and odd['job']['name'] == SEPARATORS
     counters = simulator.counters()
     assert sum(counters['actions'].values()) == 0, counters['actions']
-    assert_em_closed(counters)
+    assert_logged_off(simulator)
 
     log = simulator.log()
-    if api == 'em':
+    if api == 'vbr':
+        # VBR has no filter language: each name is one nameFilter value, sent as it is
+        sent = set()
+        for entry in log:
+            sent.update(parse_qs(entry['query']).get('nameFilter', []) if entry['query'] else [])
+        for name in [QUOTED, SEPARATORS, ACCENTS] + INJECTIONS + MISSING + AGENT_INJECTIONS:
+            assert name in sent, (name, sent)
+    elif api == 'em':
         filters = _filters(log, '/api/query')
         for name in [QUOTED, SEPARATORS, ACCENTS] + INJECTIONS + MISSING:
             literal = 'Name=="%s"' % name.replace('"', '""')
@@ -359,11 +374,6 @@ def test_names_with_quotes_separators_and_non_ascii_work_and_cannot_inject(simul
             values.extend(json.dumps(item) for item in json.loads(value))
         for name in [QUOTED, SEPARATORS, ACCENTS] + INJECTIONS + MISSING:
             assert any(json.dumps(name)[1:-1] in value for value in values), (name, values)
-
-
-def assert_em_closed(counters):
-    em = counters['em']
-    assert em['open_sessions'] == 0 and em['logoffs'] == em['logons'], em
 
 
 # -- passwords with : & % + space and non-ASCII -----------------------------------------------------------
@@ -388,10 +398,9 @@ def test_passwords_with_special_characters_log_on(simulator, api, tmp_path):
     assert_clean(wrong, 'wrong variant')
     assert 'refused the logon' in wrong['msg'], wrong['msg']
     assert password.upper() not in run.output
+    assert_logged_off(simulator)
     counters = simulator.counters()
-    assert_em_closed(counters)
-    failed = counters['em']['failed_logons'] if api == 'em' else counters['vspc']['failed_logons']
-    assert failed == 1, counters
+    assert counters[api]['failed_logons'] == 1, counters
 
 
 # -- a server that is not a Veeam API -----------------------------------------------------------------

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, backupops.veeam contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Fault matrix on both APIs: server errors, dropped connections, throttling, expiring sessions and
+"""Fault matrix on every API: server errors, dropped connections, throttling, expiring sessions and
 tokens, slow servers, TLS trouble and parallel runs, each with its expected outcome.
 
 Several cases share one ansible-playbook run: ``ansible.builtin.uri`` tasks talk to the simulator's
@@ -30,8 +30,9 @@ JOB_INFO = 'backupops.veeam.veeam_job_info'
 JOB_ACTION = 'backupops.veeam.veeam_job_action'
 QUOTED = 'Exchange "Mail" Backup'
 START_JOB = 'SQL Server; Nightly, Full'
-START_PREFIX = {'em': '/api/jobs/', 'vspc': '/api/v3/infrastructure/backupServers/jobs/'}
-START_KEY = {'em': 'POST /api/jobs/{id}', 'vspc': 'POST /api/v3/infrastructure/backupServers/jobs/{id}/start'}
+START_PREFIX = {'em': '/api/jobs/', 'vspc': '/api/v3/infrastructure/backupServers/jobs/', 'vbr': '/api/v1/jobs/'}
+START_KEY = {'em': 'POST /api/jobs/{id}', 'vspc': 'POST /api/v3/infrastructure/backupServers/jobs/{id}/start',
+             'vbr': 'POST /api/v1/jobs/{id}/start'}
 # (label, fault fields): every status a read is retried after, and a connection closed without an answer
 READ_FAULTS = [
     ('500', {'status': 500}),
@@ -41,11 +42,6 @@ READ_FAULTS = [
     ('520', {'status': 520}),
     ('drop', {'drop': True}),
 ]
-
-
-@pytest.fixture(params=['em', 'vspc'])
-def api(request):
-    return request.param
 
 
 # -- helpers --------------------------------------------------------------------------------------
@@ -62,9 +58,11 @@ def delta(before, after, key):
 
 
 def assert_em_closed(counters):
-    em = counters['em']
+    """No EM logon session and no VBR token pair left open by the runs so far (a counters snapshot)."""
+    em, vbr = counters['em'], counters['vbr']
     assert em['open_sessions'] == 0, em
     assert em['logoffs'] == em['logons'], em
+    assert vbr['live_tokens'] == 0 and vbr['logouts'] == vbr['tokens_issued'] and vbr['refresh_reuse'] == 0, vbr
 
 
 def status_of(run, name):
@@ -205,7 +203,7 @@ def test_reads_retry_server_errors_and_dropped_connections(simulator, api, tmp_p
                 assert status_of(run, 'read ' + case) == 'failed', (case, result)
                 assert_clean_failure(run, result, *words)
                 message = result['msg']
-                assert ('query' in message or 'backupServers/jobs' in message), (case, message)
+                assert ('query' in message or 'backupServers/jobs' in message or 'jobs/states' in message), (case, message)
                 if fault.get('drop'):
                     said = message.lower()
                     assert any(word in said for word in ('connection', 'reach', 'closed', 'aborted')), message
@@ -265,7 +263,7 @@ def test_job_start_faults(simulator, api, tmp_path):
             assert status_of(run, 'start ' + label) == 'failed', result
             assert_clean_failure(run, result)
             if label == '503':
-                assert ('HTTP 503' if api == 'em' else 'HTTP 520') in result['msg'], result['msg']
+                assert ('HTTP 520' if api == 'vspc' else 'HTTP 503') in result['msg'], result['msg']
             assert sent == 1, (label, sent, after['requests'])
             assert started == 0, (label, started)
             assert START_JOB in result['msg'], result['msg']
@@ -309,6 +307,27 @@ def test_vspc_token_expiring_during_a_wait_is_refreshed(simulator):
     assert len(set(bearer)) == 2, 'expected requests with the first and with the renewed token'
 
 
+def test_vbr_token_expiring_during_a_wait_is_renewed_with_the_refresh_token(simulator):
+    background = start_in_background(simulator, 'vbr', duration=6)
+    try:
+        wait_for(lambda: simulator.counters()['actions']['start'] >= 1, 'the start of the job')
+        assert background.proc.poll() is None, 'the module ended before the token could expire'
+        simulator.expire('vbr')
+    finally:
+        run = background.finish()
+    assert_started_once_and_succeeded(simulator, run)
+    vbr = simulator.counters()['vbr']
+    # one logon, renewed once with its refresh token (used once), logged out at the end: nothing left alive
+    assert (vbr['tokens_issued'], vbr['tokens_refreshed'], vbr['refresh_reuse']) == (1, 1, 0), vbr
+    assert vbr['logouts'] == 1 and vbr['live_tokens'] == 0, vbr
+    log = simulator.log()
+    bearer = [entry['headers'].get('Authorization') for entry in log if entry['path'].startswith('/api/v1/sessions')]
+    assert len(set(bearer)) == 2, 'expected requests with the first and with the renewed token'
+    refreshes = [entry for entry in log if entry['path'] == '/api/oauth2/token' and 'refresh_token' in entry['body']]
+    started = [entry['time'] for entry in log if entry['path'].endswith('/start')]
+    assert len(refreshes) == 1 and refreshes[0]['time'] > started[0]
+
+
 # -- a slow server ------------------------------------------------------------------------------
 def test_a_server_slower_than_timeout_fails_naming_timeout(simulator, api):
     simulator.fault(api=api, method='GET', path_prefix=READ_PATH[api], latency=4, count=1)
@@ -317,9 +336,10 @@ def test_a_server_slower_than_timeout_fails_naming_timeout(simulator, api):
     assert run.rc != 0
     assert_clean_failure(run, run.last, 'timeout')
     assert time.monotonic() - began < 30
-    if api == 'em':
+    if api != 'vspc':
         # the logoff is sent once the read gave up; it may arrive while the delayed read still sleeps
-        wait_for(lambda: simulator.counters()['em']['open_sessions'] == 0, 'the EM logoff', timeout=10)
+        wait_for(lambda: simulator.counters()['em']['open_sessions'] == 0 and simulator.counters()['vbr']['live_tokens'] == 0,
+                 'the EM logoff or VBR logout', timeout=10)
         assert_em_closed(simulator.counters())
 
 
@@ -346,20 +366,26 @@ def test_tls_unknown_ca_is_refused(simulator, api):
     assert simulator.counters()['requests_total'] == 0
 
 
-# -- two runs with the same VSPC account at once (parallel AWX jobs) ---------------------------------
-def test_two_parallel_runs_with_the_same_vspc_account(simulator):
+# -- two runs with the same account at once (parallel AWX jobs) ------------------------------------
+@pytest.mark.parametrize('token_api', ['vspc', 'vbr'])
+def test_two_parallel_runs_with_the_same_account(simulator, token_api):
     # hold each run's job listing for a second, so that the two runs overlap for sure
-    simulator.fault(api='vspc', method='GET', path_prefix=READ_PATH['vspc'], latency=1, count=2)
-    env = veeam_env(simulator, 'vspc')
+    simulator.fault(api=token_api, method='GET', path_prefix=READ_PATH[token_api], latency=1, count=2)
+    env = veeam_env(simulator, token_api)
     runs = [Background(JOB_INFO, {'name': QUOTED}, env) for dummy in range(2)]
     finished = [background.finish() for background in runs]
     for run in finished:
         assert run.rc == 0, run.output
         assert [job['name'] for job in run.last['jobs']] == [QUOTED]
-    vspc = simulator.counters()['vspc']
-    assert vspc['tokens_issued'] == 2 and vspc['tokens_revoked'] == 0, vspc
+    counters = simulator.counters()[token_api]
+    assert counters['tokens_issued'] == 2, counters
+    if token_api == 'vspc':
+        assert counters['tokens_revoked'] == 0, counters  # revoking would log out the other run too
+    else:
+        # each run logged out its own token pair only, while the other one was still working with its own
+        assert counters['logouts'] == 2 and counters['live_tokens'] == 0, counters
     # the two runs overlapped: both tokens were in use at the same time
-    listings = [entry for entry in simulator.log() if entry['path'] == READ_PATH['vspc']]
+    listings = [entry for entry in simulator.log() if entry['path'] == READ_PATH[token_api]]
     assert len(listings) == 2 and abs(listings[0]['time'] - listings[1]['time']) < 1.0, listings
 
 

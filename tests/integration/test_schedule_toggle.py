@@ -21,13 +21,8 @@ PLAYBOOK = 'backupops.veeam.schedule_toggle'
 OFF = 'Legacy Archive Backup'
 ON = 'Offsite Backup Copy'
 COMMA = 'SQL Server; Nightly, Full'
-AUTH_PATHS = ('/api/sessionMngr', '/api/logonSessions', '/api/v3/token')
+AUTH_PATHS = ('/api/sessionMngr', '/api/logonSessions', '/api/v3/token', '/api/oauth2/')
 RECAP = re.compile(r'^localhost\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)', re.M)
-
-
-@pytest.fixture(params=['em', 'vspc'])
-def api(request):
-    return request.param
 
 
 def run_collection_playbook(extra_vars, env, args=(), timeout=300):
@@ -56,7 +51,7 @@ def changing_requests(simulator):
 
 def schedule_changes(simulator):
     actions = simulator.counters()['actions']
-    return actions['toggle'] + actions['patch']
+    return actions['toggle'] + actions['patch'] + actions['enable'] + actions['disable']
 
 
 def role_task(jobs, enabled, **extra):
@@ -75,6 +70,7 @@ def connection_defaults(simulator, api):
         'password': env['VEEAM_PASSWORD'], 'ca_path': simulator.ca_path}}
 
 
+@pytest.mark.compat
 def test_role_with_module_defaults_is_idempotent(simulator, api, tmp_path):
     assert schedules(simulator, OFF, ON) == {OFF: False, ON: True}
     play = {'module_defaults': connection_defaults(simulator, api)}
@@ -123,6 +119,7 @@ def test_role_with_environment_enables_and_check_mode_changes_nothing(simulator,
     assert schedule_changes(simulator) == 1
 
 
+@pytest.mark.compat
 def test_collection_playbook_by_fqcn_with_extra_vars(simulator, api):
     env = veeam_env(simulator, api)
     extra = {'schedule_toggle_jobs': [ON, COMMA], 'schedule_toggle_enabled': False}
@@ -149,6 +146,16 @@ def test_collection_playbook_by_fqcn_with_extra_vars(simulator, api):
 def test_backup_server_picks_one_of_two_jobs_with_the_same_name(simulator, api):
     env = veeam_env(simulator, api)
     extra = {'schedule_toggle_jobs': ['Daily Backup'], 'schedule_toggle_enabled': False}
+    if api == 'vbr':
+        # a VBR server has its own jobs only: another server's name matches nothing, its own name its job
+        other = run_collection_playbook(dict(extra, schedule_toggle_backup_server='vbr-dr-01.corp.example'), env)
+        assert other.rc != 0 and "'Daily Backup' matches no job on backup server 'vbr-dr-01.corp.example'" in other.output
+        assert schedule_changes(simulator) == 0
+        run = run_collection_playbook(dict(extra, schedule_toggle_backup_server='vbr-prod-01.corp.example'), env)
+        assert run.rc == 0, run.output
+        assert schedules(simulator, 'Daily Backup', server='vbr-prod-01.corp.example') == {'Daily Backup': False}
+        assert schedules(simulator, 'Daily Backup', server='vbr-dr-01.corp.example') == {'Daily Backup': True}
+        return
 
     ambiguous = run_collection_playbook(extra, env)
     assert ambiguous.rc != 0
@@ -163,11 +170,13 @@ def test_backup_server_picks_one_of_two_jobs_with_the_same_name(simulator, api):
 
 def test_agent_jobs(simulator, api):
     env = veeam_env(simulator, api)
-    assert simulator.job('Branch Laptops', agent=True)['schedule_enabled'] is False
-    extra = {'schedule_toggle_jobs': ['Branch Laptops'], 'schedule_toggle_enabled': True, 'schedule_toggle_agent': True}
+    # VBR sees the agent jobs of vbr-prod-01 only, whose schedules are all on: switch one off instead
+    name, wanted = ('Linux Web Servers', False) if api == 'vbr' else ('Branch Laptops', True)
+    assert simulator.job(name, agent=True)['schedule_enabled'] is not wanted
+    extra = {'schedule_toggle_jobs': [name], 'schedule_toggle_enabled': wanted, 'schedule_toggle_agent': True}
     run = run_collection_playbook(extra, env)
     assert run.rc == 0, run.output
-    assert simulator.job('Branch Laptops', agent=True)['schedule_enabled'] is True
+    assert simulator.job(name, agent=True)['schedule_enabled'] is wanted
     again = run_collection_playbook(extra, env)
     assert again.rc == 0, again.output
     assert recap(again)[1] == 0

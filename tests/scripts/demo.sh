@@ -42,11 +42,11 @@ trap stop_simulator EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-PYTHONPATH="$top/tests" "$python" -m veeamsim --ready-file "$ready" --em-port 0 --vspc-port 0 \
+PYTHONPATH="$top/tests" "$python" -m veeamsim --ready-file "$ready" --em-port 0 --vspc-port 0 --vbr-port 0 \
   --state-dir "$state_dir" >"$state_dir/simulator.log" 2>&1 &
 sim_pid=$!
 
-# Wait for the ready file (written once both APIs listen), up to $ready_timeout seconds.
+# Wait for the ready file (written once the three APIs listen), up to $ready_timeout seconds.
 deadline=$((SECONDS + ready_timeout))
 until [ -s "$ready" ] && "$python" -c 'import json, sys; json.load(open(sys.argv[1]))' "$ready" 2>/dev/null; do
   if ! kill -0 "$sim_pid" 2>/dev/null; then
@@ -70,13 +70,15 @@ VEEAM_CA_PATH=$(field ca_path)
 export VEEAM_USERNAME=admin
 export VEEAM_PASSWORD=Simulator-Pass1
 # VEEAM_PORT is the Enterprise Manager port (api: em, the default); a play for the Service
-# Provider Console sets port: "{{ lookup('env', 'VEEAM_SIM_VSPC_PORT') }}".
+# Provider Console or a VBR server sets port: "{{ lookup('env', 'VEEAM_SIM_VSPC_PORT') }}" (or _VBR_).
 export VEEAM_SIM_EM_PORT="$VEEAM_PORT"
-export VEEAM_SIM_VSPC_PORT
+export VEEAM_SIM_VSPC_PORT VEEAM_SIM_VBR_PORT
 VEEAM_SIM_VSPC_PORT=$(field vspc_port)
+VEEAM_SIM_VBR_PORT=$(field vbr_port)
 
 echo "demo: simulator up (pid $sim_pid): Enterprise Manager https://$VEEAM_SERVER:$VEEAM_PORT/api," \
-  "Service Provider Console https://$VEEAM_SERVER:$VEEAM_SIM_VSPC_PORT/api/v3"
+  "Service Provider Console https://$VEEAM_SERVER:$VEEAM_SIM_VSPC_PORT/api/v3," \
+  "Backup & Replication https://$VEEAM_SERVER:$VEEAM_SIM_VBR_PORT/api/v1"
 
 # The demo's runs: a few seconds each, and "File Server Backup" fails on purpose, so the demo shows
 # what a failed run looks like. (Simulator control API; a real server needs none of this.)
