@@ -529,7 +529,7 @@ class EMClient:
         if points is None or (len(points) < limit and not ref['complete']):
             points = [point for point in self._point_query(kind, found['name'], server_uid=ref['server_uid'],
                                                            page_size=max(limit, 1))
-                      if em_machine_key(kind, point) == ref['key']]
+                      if list(em_machine_key(kind, point)) == list(ref['key'])]  # a list after a JSON round trip
         tasks = []
         if found['name']:
             conditions = ['VmDisplayName==' + quote(found['name'])]

@@ -213,9 +213,16 @@ def whole_job_advice(machine):
 class QuickBackup:
     """Backs up one machine now through Veeam's Quick Backup, waits for the run, and reads the machine again.
 
-    The run is followed and judged with JobActions' own waiting, as a job's run is. A run of the machine's job
-    that is already going on is waited for first (Veeam refuses a quick backup while its job runs): when that run
-    gave the machine a new restore point, no quick backup is started.
+    The run is found, followed and judged with JobActions' own waiting, as a job's run is. A run of the machine's
+    job that is already going on is waited for first (Veeam refuses a quick backup while its job runs): when that
+    run gave the machine a new restore point, no quick backup is started.
+
+    Waiting in rounds (the progress action plugin, ``_progress.run_round``): ``until`` ends a round; a backup still
+    going on is then returned pending, and ``follow`` goes on with it in the next round. What the rounds hand on
+    is the result dict, with ``job`` (``name``: the machine, for the progress lines) and ``quick`` (the machine as
+    looked up, the job of the run, and whether the quick backup was started). A later round starts the quick backup
+    only when no earlier round did (it was still waiting for a run of the job that was going on), so it is never
+    started twice.
     """
 
     def __init__(self, client, machines, wait=True, wait_timeout=3600, poll_interval=5, fail_on_warning=False,
@@ -229,10 +236,19 @@ class QuickBackup:
         self.check_mode = check_mode
         self.sleep = sleep
         self.clock = clock
-        # imported here: a lookup alone does not need it (AnsiballZ ships sources, each import is a compile)
-        from ansible_collections.backupops.veeam.plugins.module_utils._actions import JobActions
+        # imported here: a lookup alone does not need them (AnsiballZ ships sources, each import is a compile)
+        from ansible_collections.backupops.veeam.plugins.module_utils._actions import JobActions, _Pending
         self.runs = JobActions(client, 'start', wait=wait, wait_timeout=wait_timeout, poll_interval=poll_interval,
                                fail_on_warning=fail_on_warning, check_mode=check_mode, sleep=sleep, clock=clock)
+        self._round_over = _Pending
+
+    @property
+    def until(self):
+        return self.runs.until
+
+    @until.setter
+    def until(self, value):
+        self.runs.until = value  # JobActions' waiting ends the round
 
     def check(self, machine):
         """Everything that can be known before anything is started: the machine exists, has a restore point to add
@@ -251,75 +267,95 @@ class QuickBackup:
         except VeeamUnsupportedError as error:
             raise VeeamUnsupportedError('nothing was started: %s; %s' % (error.message, whole_job_advice(machine)))
 
-    def run(self, item):
-        """The result dict: changed, failed, msg, machine (public keys), session, task, warnings."""
+    def run(self, target):
+        """The result dict for a machine name (or ``{'name': ...}``): changed, failed, msg, machine (public keys),
+        session, task, warnings; and ``pending`` while a round ended before the run did."""
+        item = target['name'] if isinstance(target, dict) else target
         machine = self.machines.lookup(item)
-        result = {'changed': False, 'failed': False, 'msg': '', 'machine': machine, 'session': None, 'task': None,
-                  'warnings': []}
+        result = {'changed': False, 'failed': False, 'msg': '', 'machine': public(machine), 'session': None,
+                  'task': None, 'warnings': [], 'job': {'name': machine['name'] or item}}
         try:
             self.check(machine)
         except VeeamError as error:
             error.details.setdefault('machine', public(machine))
             raise
-        name = machine['name']
         if self.check_mode:
             result.update(changed=True, msg='%r would be backed up now (quick backup%s)'
-                          % (name, ' through job %r' % machine['job_name'] if machine['job_name'] else ''))
-            return self._public(result)
-        deadline = self.clock() + self.wait_timeout
-        job = machine['_job']
+                          % (machine['name'], ' through job %r' % machine['job_name'] if machine['job_name'] else ''))
+            return result
+        result['quick'] = {'machine': machine, 'job': machine['_job'], 'started': False}
+        return self._go(result, self.clock() + self.wait_timeout, None)
+
+    def follow(self, result):
+        """Go on with a quick backup an earlier round returned pending."""
+        pending = result.pop('pending')
+        return self._go(result, self.clock() + pending['remaining'], pending['previous'])
+
+    def _go(self, result, deadline, previous):
+        quick = result['quick']
+        machine = quick['machine']
+        name = machine['name']
         try:
-            outcome, previous, machine = self._start(machine, job, deadline, result)
-            if outcome is None:
-                return self._public(result)  # a run that was going on already gave it a new restore point
-            result['changed'] = True
-            result['task'] = outcome['task']
-            job = outcome['job'] or job
-            session = outcome['session']
+            if not quick['started']:
+                previous = self._start(result, deadline)
+                if not quick['started']:
+                    return result  # a run that was going on already gave it a new restore point
+            job = quick['job']
             via = ' through job %r' % job['name'] if job and job.get('name') else ''
-            if session is None and self.wait and job is not None:
+            if result['session'] is None and self.wait and job is not None:
                 # the API answered with the job only: its new run is the one that began after the run before
-                session = self.runs.find_run(job, previous, deadline, result)
-            result['session'] = session
-            if not self.wait or session is None:
+                result['session'] = self.runs.find_run(job, previous, deadline, result)
+            if not self.wait or result['session'] is None:
                 result['msg'] = 'quick backup of %r started%s' % (name, via)
-                return self._public(result)
-            if session['running']:
-                session = self.runs.await_run(job, session, deadline, result)
-                result['session'] = session
-            after = self._after_run(machine, session, deadline, result)
+                return result
+            if result['session']['running']:
+                result['session'] = self.runs.await_run(job, result['session'], deadline, result)
+            after = self._after_run(machine, result['session'], deadline, result)
+        except self._round_over as pending:
+            self.runs._pending(result, pending)
+            return result
         except VeeamError as error:
             result['failed'] = True
             result['msg'] = 'quick backup of %r: %s' % (name, error.message)
             for key, value in error.result().items():
                 if result.get(key) is None:
                     result[key] = value
-            return self._public(result)
-        result['machine'] = after
-        self._judge(result, after, session, via)
-        return self._public(result)
+            return result
+        result['machine'] = public(after)
+        self._judge(result, after, result['session'], via)
+        return result
 
-    def _start(self, machine, job, deadline, result):
-        """Start the quick backup once no run of its job is going on; ``(outcome, run before it, machine)``, or
-        ``(None, None, machine)`` when the run that was going on gave the machine a new restore point."""
+    def _start(self, result, deadline):
+        """Start the quick backup once no run of its job is going on, and return the run before it. When the run that
+        was going on gave the machine a new restore point, nothing is started (``quick['started']`` stays false)."""
+        quick = result['quick']
+        machine, job = quick['machine'], quick['job']
         while True:
             previous = self.client.latest_session(job) if job else None
             if previous is not None and previous['running']:
                 if not self.wait:
                     raise VeeamError('nothing was started: its job %r is running, and Veeam refuses a quick backup while '
                                      'the job runs; try again when it has ended, or with wait: true' % job['name'])
+                result['msg'] = 'waiting for the run of its job %r that is going on' % job['name']
+                quick['waited'] = True
                 previous = self.runs.await_run(job, previous, deadline, result)
+            if quick.pop('waited', False):
                 after = self.machines.refresh(machine)
-                if is_newer(after, machine):
-                    result.update(machine=after, session=previous,
+                if is_newer(after, quick['machine']):
+                    result.update(machine=public(after), session=previous,
                                   msg='%r was backed up by the run of its job %r that was going on; no quick backup '
                                       'was started' % (machine['name'], job['name']))
-                    return None, None, after
+                    return None
+                result['session'] = None
                 machine = after
             try:
-                return self.client.quick_backup(machine), previous, machine
+                outcome = self.client.quick_backup(machine)
             except (VeeamHTTPError, VeeamTaskError) as error:
                 refused = error
+            else:
+                quick.update(started=True, job=outcome['job'] or job)
+                result.update(changed=True, task=outcome['task'], session=outcome['session'])
+                return previous
             # a run of the job may have begun between the look and the request (another host's quick backup, say):
             # the refusal started nothing, so wait for that run and ask again
             now = self.client.latest_session(job) if job and self.wait else None
@@ -357,7 +393,7 @@ class QuickBackup:
         result['msg'] = 'quick backup of %r%s ended %s; newest restore point %s' % (
             after['name'], via, session['result'], after['latest_restore_point_time'])
 
-    @staticmethod
-    def _public(result):
-        result['machine'] = public(result['machine'])
-        return result
+
+def final_result(result):
+    """The quick backup's result as the module returns it: without what only the rounds need."""
+    return dict((key, value) for key, value in result.items() if key not in ('job', 'quick', 'pending'))

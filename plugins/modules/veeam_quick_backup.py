@@ -38,7 +38,7 @@ description:
     fails before anything is started, naming its job, which M(backupops.veeam.veeam_job_action) can start whole."
   - With O(wait), a run that ends C(Failed) fails the module with the machine's own message (from its task session);
     C(Warning) adds a warning, or fails with O(fail_on_warning). Running out of O(wait_timeout) fails with the last
-    known session.
+    known session. While it waits, a progress line is printed every O(progress_interval) seconds.
 author:
   - backupops.veeam contributors (@backupops)
 options:
@@ -77,6 +77,19 @@ options:
       - With O(wait), fail when the run ends with C(Warning).
     type: bool
     default: false
+  progress_interval:
+    description:
+      - While the task waits (O(wait=true)), print a progress line every this many seconds, with the host, the
+        machine, the state of its run, how far it is (where the API tells it) and the time the task has waited so
+        far, for example C([localhost] quick backup of 'web01': Working, 45% done, 2m 00s elapsed).
+      - The lines come from the module's action plugin, the same as M(backupops.veeam.veeam_job_action)'s, which runs
+        the module in rounds of this length. The first round looks the machine up and starts the quick backup (after
+        a run of its job that was going on, if any); each later round only follows the run, so nothing is started
+        twice. The task's result is the one a single run would return. Each round logs on anew.
+      - Ignored without O(wait), in check mode, and when the task has its own C(async). A task with C(no_log) gets one
+        line per look that says only whether the run goes on.
+    type: int
+    default: 60
 extends_documentation_fragment:
   - backupops.veeam.connection
   - backupops.veeam.attributes
@@ -153,13 +166,21 @@ task:
   sample: {"id": "task-31", "state": "Finished", "operation": "QuickBackup", "success": true, "message": "Ok"}
 '''
 
-from ansible_collections.backupops.veeam.plugins.module_utils._machines import KINDS, Machines, QuickBackup
+from ansible_collections.backupops.veeam.plugins.module_utils._machines import KINDS, Machines, QuickBackup, final_result
 from ansible_collections.backupops.veeam.plugins.module_utils._module import VeeamModule, check_not_empty, check_positive
+from ansible_collections.backupops.veeam.plugins.module_utils._progress import (
+    PROGRESS_OPTION,
+    finished,
+    first_state,
+    progress_result,
+    read_request,
+    run_round,
+)
 
 
 def check(params):
     check_not_empty(params, 'name', 'backup_server')
-    check_positive(params, 'wait_timeout', 'poll_interval')
+    check_positive(params, 'wait_timeout', 'poll_interval', 'progress_interval')
 
 
 def main():
@@ -171,7 +192,8 @@ def main():
         wait_timeout=dict(type='int', default=3600),
         poll_interval=dict(type='int', default=5),
         fail_on_warning=dict(type='bool', default=False),
-    ))
+        progress_interval=dict(type='int', default=60),
+    ), internal=(PROGRESS_OPTION,))
     params = veeam.params
     module = veeam.module
 
@@ -180,7 +202,16 @@ def main():
         backup = QuickBackup(client, machines, wait=params['wait'], wait_timeout=params['wait_timeout'],
                              poll_interval=params['poll_interval'], fail_on_warning=params['fail_on_warning'],
                              check_mode=module.check_mode)
-        result = backup.run(params['name'])
+        request = veeam.internal.get(PROGRESS_OPTION)  # set by the action plugin: wait in rounds
+        if request is None or not params['wait'] or module.check_mode:
+            result = backup.run(params['name'])
+        else:
+            interval, state = read_request(request)
+            state = run_round(backup, state or first_state([{'name': params['name']}]), interval)
+            if not finished(state):
+                return progress_result(state)
+            result = state[0]
+        result = final_result(result)
         for warning in result.pop('warnings'):
             module.warn(warning)
         if result.pop('failed'):

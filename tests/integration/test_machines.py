@@ -15,7 +15,7 @@ except ImportError:  # pragma: no cover
 
 import pytest
 
-from ansible_run import run_module, secrets_seen, veeam_env
+from ansible_run import run_module, run_playbook, secrets_seen, veeam_env
 
 INFO = 'backupops.veeam.veeam_restore_point_info'
 QUICK = 'backupops.veeam.veeam_quick_backup'
@@ -294,3 +294,22 @@ def test_vbr_before_13_1_refuses_a_computer_or_hyperv_quick_backup_naming_the_re
     assert 'backupops.veeam.veeam_job_action' in message and done.last['machine']['name'] == name
     assert nothing_changed(simulator)
     assert simulator.counters()['vbr']['schema_violations'] == 0
+
+
+def test_a_waiting_quick_backup_prints_progress_lines_and_starts_once(simulator, backup_api, tmp_path):
+    for job in simulator.data()['jobs']:
+        if job['name'] == 'Legacy Archive Backup':
+            simulator.configure_job(job['id'], duration=7)
+    environment = veeam_env(simulator, backup_api)
+    done = run_playbook(tmp_path, [{'name': 'Back it up now', QUICK: {
+        'name': 'legacy01', 'poll_interval': 1, 'progress_interval': 2}, 'register': 'quick'}], environment,
+        args=['-vvv'])
+    RUNS.append((simulator, environment['VEEAM_PASSWORD'], done.output))
+    assert done.rc == 0, done.output[-3000:]
+    lines = [line for line in done.stdout.splitlines() if line.startswith("[localhost] quick backup of 'legacy01': ")]
+    assert len(lines) >= 2, done.stdout[-3000:]
+    assert any(' elapsed' in line and 'Working' in line for line in lines), lines
+    result = done.last
+    assert result['session']['result'] == 'Success' and result['changed'] is True
+    assert not set(result) & {'job', 'quick', 'pending', '_veeam_progress'}
+    assert actions(simulator) == dict(actions(simulator), quick_backup=1, start=0)

@@ -9,6 +9,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import datetime
+import json
 
 import pytest
 
@@ -23,6 +24,7 @@ from ansible_collections.backupops.veeam.plugins.module_utils._machines import (
     Machines,
     QuickBackup,
     candidate,
+    final_result,
     machine_state,
     name_variants,
     public,
@@ -284,3 +286,55 @@ def test_a_run_that_ended_well_without_a_visible_new_point_warns():
 
 def test_public_drops_the_private_keys():
     assert public({'name': 'x', '_candidate': {}, '_job': None}) == {'name': 'x'}
+
+
+class Clock:
+    """A clock that a sleep moves on."""
+
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.now += seconds
+
+
+def rounds(client, interval, **kwargs):
+    """Run the quick backup of web01 in rounds of ``interval`` seconds, as the action plugin does (each round's state
+    through JSON); return the states after each round."""
+    from ansible_collections.backupops.veeam.plugins.module_utils._progress import finished, first_state, run_round
+    clock = Clock()
+    backup = QuickBackup(client, lookup(client), sleep=clock.sleep, clock=clock, poll_interval=1, **kwargs)
+    state, seen = first_state([{'name': 'web01'}]), []
+    while True:
+        state = json.loads(json.dumps(run_round(backup, state, interval)))
+        seen.append(json.loads(json.dumps(state)))  # a round changes the entries it is given
+        if finished(state):
+            return seen
+        assert len(seen) < 50
+
+
+def test_in_rounds_the_backup_is_started_once_and_followed_to_its_end():
+    running = [session('qb', 'Working', 'None')] * 6
+    client = FakeClient([vm('web01')], states={'web01': [fresh('2026-11-22T02:00:00Z'), fresh('2026-11-23T11:59:00Z')]},
+                        sessions=[session('old')] + running + [session('qb')])
+    seen = rounds(client, 2)
+    assert client.started == ['web01'] and len(seen) > 2
+    assert 'pending' in seen[0][0] and seen[0][0]['job'] == {'name': 'web01'} and seen[0][0]['changed'] is True
+    final = seen[-1][0]
+    assert final['session']['result'] == 'Success' and final['failed'] is False
+    assert final['machine']['latest_restore_point_time'] == '2026-11-23T11:59:00Z'
+    assert set(final_result(final)) == {'changed', 'failed', 'msg', 'machine', 'session', 'task', 'warnings'}
+
+
+def test_in_rounds_a_run_of_the_job_going_on_is_waited_for_before_anything_is_started():
+    going = [session('run', 'Working', 'None')] * 5
+    client = FakeClient([vm('web01')], states={'web01': [fresh('2026-11-22T02:00:00Z')] * 2 + [fresh('2026-11-23T11:59:00Z')]},
+                        sessions=going + [session('run'), session('run'), session('qb')])
+    seen = rounds(client, 2)
+    first_started = [index for index, state in enumerate(seen) if state[0]['changed']][0]
+    assert first_started > 0, 'the first rounds only waited for the run that was going on'
+    assert seen[0][0]['msg'] == "waiting for the run of its job 'Daily Backup' that is going on"
+    assert client.started == ['web01'] and seen[-1][0]['failed'] is False
