@@ -93,10 +93,14 @@ def call(method, path, body=None):
     with urllib.request.urlopen(request, context=context) as answer:
         return json.load(answer)
 runs = {"SQL Server; Nightly, Full": (6, "Success", None), "Offsite Backup Copy": (4, "Success", None),
-        "File Server Backup": (5, "Failed", "Error: Not enough free space on repository \"Main Repository\"")}
+        "File Server Backup": (5, "Failed", "Error: Not enough free space on repository \"Main Repository\""),
+        "Legacy Archive Backup": (3, "Success", None)}
 for job in call("GET", "/data")["jobs"]:
     if job["name"] in runs:
         duration, outcome, message = runs[job["name"]]
         call("POST", "/jobs/%s" % job["id"], {"duration": duration, "outcome": outcome, "failure_message": message})
+# Demo 3's erp01: a VM of the stale "Legacy Archive Backup" job, whose quick backup fails
+call("POST", "/machines", {"name": "erp01", "job": "Legacy Archive Backup", "backed_up": True})
+call("POST", "/machines/erp01", {"outcome": "Failed", "failure_message": "Error: VSS snapshot of C: timed out (demo)"})
 PY
 ansible-playbook "$playbook" "$@"
