@@ -79,9 +79,9 @@ options:
     default: false
   progress_interval:
     description:
-      - While the task waits (O(wait=true)), print a progress line every this many seconds, with the host, the
+      - "While the task waits (O(wait=true)), print a progress line every this many seconds, with the host, the
         machine, the state of its run, how far it is (where the API tells it) and the time the task has waited so
-        far, for example C([localhost] quick backup of 'web01': Working, 45% done, 2m 00s elapsed).
+        far, for example C([localhost] quick backup of 'web01': Working, 45% done, 2m 00s elapsed)."
       - The lines come from the module's action plugin, the same as M(backupops.veeam.veeam_job_action)'s, which runs
         the module in rounds of this length. The first round looks the machine up and starts the quick backup (after
         a run of its job that was going on, if any); each later round only follows the run, so nothing is started
