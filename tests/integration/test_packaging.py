@@ -18,8 +18,11 @@ import yaml
 
 from ansible_run import BIN, REPO, ensure_collection_link
 
-MODULES = ['veeam_job_info', 'veeam_agent_job_info', 'veeam_agent_session_info', 'veeam_job_action']
-ROLES = ['run_and_wait', 'schedule_toggle']
+MODULES = ['veeam_job_info', 'veeam_agent_job_info', 'veeam_agent_session_info', 'veeam_job_action',
+           'veeam_restore_point_info', 'veeam_quick_backup']
+# each role and a variable its documentation must show
+ROLES = {'run_and_wait': 'run_and_wait_jobs', 'schedule_toggle': 'schedule_toggle_jobs',
+         'fresh_backup': 'fresh_backup_max_age'}
 
 
 def command(*args, **kwargs):
@@ -40,11 +43,11 @@ def test_ansible_doc_renders_every_module(module):
 
 
 @pytest.mark.compat
-@pytest.mark.parametrize('role', ROLES)
+@pytest.mark.parametrize('role', sorted(ROLES))
 def test_ansible_doc_renders_every_role(role):
     done = command(os.path.join(BIN, 'ansible-doc'), '-t', 'role', 'backupops.veeam.' + role)
     assert done.returncode == 0, done.stderr
-    assert '%s_jobs' % role in done.stdout
+    assert ROLES[role] in done.stdout
 
 
 def test_the_action_group_holds_every_module():
@@ -64,7 +67,10 @@ def test_galaxy_build_ships_the_collection_without_local_clutter(tmp_path):
     for wanted in ['plugins/modules/veeam_job_action.py', 'plugins/module_utils/_em.py',
                    'plugins/action/veeam_job_action.py', 'plugins/plugin_utils/_waiting.py',
                    'roles/run_and_wait/meta/argument_specs.yml',
-                   'playbooks/run_and_wait.yml', 'meta/runtime.yml', 'COPYING', 'README.md']:
+                   'playbooks/run_and_wait.yml', 'meta/runtime.yml', 'COPYING', 'README.md',
+                   'plugins/modules/veeam_quick_backup.py', 'plugins/action/veeam_quick_backup.py',
+                   'plugins/module_utils/_machines.py', 'roles/fresh_backup/tasks/backup.yml',
+                   'playbooks/fresh_backup.yml']:
         assert wanted in names, wanted
     assert not [name for name in names if name.startswith(('.venv', 'build/', 'tests/output', '.pytest_cache'))]
     assert not [name for name in names if '__pycache__' in name]
