@@ -137,9 +137,11 @@ def main():
            '',
            '%d fresh hosts (the scaled VMs, maximum age %s), forks %d: wall time of the whole ansible-playbook run. '
            'Target: the role at most 1.5x the ping play.' % (HOSTS, MAX_AGE, FORKS), '',
-           '| case | wall time, s | x floor |', '|---|---|---|'] + hosts + [
-           '', 'One name (%s), task time in the play, each case in its own ansible-playbook run. Target: the module at '
-           'most 1.2x the bare GET.' % NAME, '', '| case | task time, s | x floor |', '|---|---|---|'] + names + ['']
+           '| case | wall time, s | x floor |', '|---|---|---|']
+    out += hosts
+    out += ['', 'One name (%s), task time in the play, each case in its own ansible-playbook run. Target: the module '
+            'at most 1.2x the bare GET.' % NAME, '', '| case | task time, s | x floor |', '|---|---|---|']
+    out += names + ['']
     report('\n'.join(out), options.write)
 
 
