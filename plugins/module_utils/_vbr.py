@@ -162,8 +162,8 @@ QUICK_BACKUP_WORDS = {
     'agent': 'Quick backup of a Veeam Agent computer (POST /api/v1/jobs/quickBackup/agent) is available',
 }
 AGENT_PLATFORMS = frozenset(('windowsphysical', 'linuxphysical', 'linuxphysicalppc'))
-# the latest task sessions of a machine read to find its own last result
-TASK_PAGE = 10
+# the latest task sessions of a machine read to find its own last result (the newest may still run)
+TASK_PAGE = 4
 # the newest restore points read to find a machine the revision shows no backup object of
 POINT_PAGE = 100
 
@@ -665,9 +665,12 @@ class VBRClient:
         ref = found['_ref']
         objects = ref['objects']
         newest_first = {'orderColumn': 'CreationTime', 'orderAsc': 'false', 'skip': 0, 'limit': max(limit, 1)}
-        with ThreadPoolExecutor(max_workers=len(objects) + 2) as pool:
+        with ThreadPoolExecutor(max_workers=2 * len(objects) + 2) as pool:
             pages = [pool.submit(self.get, '/api/v1/restorePoints', dict(newest_first, backupObjectIdFilter=item['id']))
                      for item in objects]
+            # 1.3-rev2 names the backup on the backup object: its job is read at the same time as the points
+            prefetched = OrderedDict((item['backupId'], pool.submit(self._backup, item['backupId']))
+                                     for item in objects if item.get('backupId'))
             if not objects:  # a machine known by its restore points only (the revision shows no backup object of it)
                 named = ref.pop('points', None)
                 pages.append(pool.submit(lambda: {'data': [
@@ -681,8 +684,10 @@ class VBRClient:
         points.sort(key=lambda point: utc_time(point.get('creationTime')) or '', reverse=True)
         points = points[:max(limit, 1)]
         backup_ids = list(OrderedDict.fromkeys(point['backupId'] for point in points if point.get('backupId')))
-        with ThreadPoolExecutor(max_workers=max(1, len(backup_ids))) as pool:
-            backups = dict(zip(backup_ids, pool.map(self._backup, backup_ids)))
+        backups = dict(zip(prefetched, [backup.result() for backup in prefetched.values()]))
+        missing = [backup_id for backup_id in backup_ids if backup_id not in backups]
+        with ThreadPoolExecutor(max_workers=max(1, len(missing))) as pool:
+            backups.update(zip(missing, pool.map(self._backup, missing)))
         restore_points = []
         for point in points:
             backup = backups.get(point.get('backupId')) or {}

@@ -272,7 +272,7 @@ def test_vbr_reads_points_newest_first_the_last_task_and_the_job_of_the_backup()
         'backupObjectIdFilter': OBJECT, 'orderColumn': 'CreationTime', 'orderAsc': 'false', 'skip': 0, 'limit': 3}
     assert server.requests('GET', '/api/v1/taskSessions')[0].params == {
         'nameFilter': 'mail01', 'typeFilter': 'Backup', 'orderColumn': 'CreationTime', 'orderAsc': 'false',
-        'skip': 0, 'limit': 10}
+        'skip': 0, 'limit': 4}
     assert server.unrouted == []
 
 
