@@ -33,6 +33,8 @@ JOB_INFO = 'backupops.veeam.veeam_job_info'
 AGENT_JOB_INFO = 'backupops.veeam.veeam_agent_job_info'
 SESSIONS = 'backupops.veeam.veeam_agent_session_info'
 ACTION = 'backupops.veeam.veeam_job_action'
+POINTS = 'backupops.veeam.veeam_restore_point_info'
+QUICK = 'backupops.veeam.veeam_quick_backup'
 GUID = '00000000-0000-4000-8000-000000000000'
 FUTURE = '2999-01-01T00:00:00Z'
 
@@ -174,8 +176,35 @@ ACTION_CASES = [
 # words of a failure that came from trying to connect or from a crash, not from checking the input
 NOT_A_VALIDATION = ['cannot reach', 'Connection', 'Max retries', 'refused the logon', 'Module failed', 'MODULE FAILURE',
                     'Traceback', 'TLS connection']
+POINT_CASES = [
+    ('points name missing', POINTS, {}, ['name']),
+    ('points name empty list', POINTS, {'name': []}, ['name']),
+    ('points name empty entry', POINTS, {'name': ['web01', '']}, ['name']),
+    ('points kind unknown', POINTS, {'name': ['web01'], 'kind': 'server'}, ['kind', 'vm', 'computer']),
+    ('points since words', POINTS, {'name': ['web01'], 'since': 'yesterday'}, ['since', '90m']),
+    ('points since in the future', POINTS, {'name': ['web01'], 'since': FUTURE}, ['since', 'future']),
+    ('points limit zero', POINTS, {'name': ['web01'], 'limit': 0}, ['limit']),
+    ('points limit not a number', POINTS, {'name': ['web01'], 'limit': 'lots'}, ['limit']),
+    ('points backup_server empty', POINTS, {'name': ['web01'], 'backup_server': ''}, ['backup_server']),
+    ('points include_raw not a bool', POINTS, {'name': ['web01'], 'include_raw': 'x'}, ['include_raw']),
+]
+QUICK_CASES = [
+    ('quick name missing', QUICK, {}, ['name']),
+    ('quick name empty', QUICK, {'name': ''}, ['name']),
+    ('quick kind unknown', QUICK, {'name': 'web01', 'kind': 'vms'}, ['kind']),
+    ('quick backup_server empty', QUICK, {'name': 'web01', 'backup_server': ''}, ['backup_server']),
+    ('quick wait not a bool', QUICK, {'name': 'web01', 'wait': 'later'}, ['wait']),
+    ('quick wait_timeout zero', QUICK, {'name': 'web01', 'wait_timeout': 0}, ['wait_timeout']),
+    ('quick poll_interval negative', QUICK, {'name': 'web01', 'poll_interval': -1}, ['poll_interval']),
+    ('quick progress_interval zero', QUICK, {'name': 'web01', 'progress_interval': 0}, ['progress_interval']),
+    ('quick internal option from a task', QUICK, {'name': 'web01', '_veeam_progress': {'interval': 1, 'state': None}},
+     ['_veeam_progress', 'internal']),
+    ('quick fail_on_warning not a bool', QUICK, {'name': 'web01', 'fail_on_warning': 'strict'}, ['fail_on_warning']),
+]
 MATRIX = {
     'connection': CONNECTION_CASES,
+    'veeam_restore_point_info': POINT_CASES,
+    'veeam_quick_backup': QUICK_CASES,
     'veeam_job_info': JOB_INFO_CASES,
     'veeam_agent_job_info': AGENT_JOB_INFO_CASES,
     'veeam_agent_session_info': SESSION_CASES,
@@ -222,7 +251,16 @@ def test_invalid_options_fail_naming_the_option_before_any_request(simulator, gr
 # -- role variables -------------------------------------------------------------------------------
 RUN_AND_WAIT = 'backupops.veeam.run_and_wait'
 SCHEDULE_TOGGLE = 'backupops.veeam.schedule_toggle'
+FRESH_BACKUP = 'backupops.veeam.fresh_backup'
 ROLE_CASES = [
+    ('fb name empty', FRESH_BACKUP, {'fresh_backup_name': ''}, ['fresh_backup_name']),
+    ('fb max_age words', FRESH_BACKUP, {'fresh_backup_max_age': 'a day'}, ['fresh_backup_max_age', '12h']),
+    ('fb max_age negative', FRESH_BACKUP, {'fresh_backup_max_age': '-3d'}, ['fresh_backup_max_age']),
+    ('fb kind unknown', FRESH_BACKUP, {'fresh_backup_kind': 'server'}, ['fresh_backup_kind']),
+    ('fb run not a bool', FRESH_BACKUP, {'fresh_backup_run': 'maybe'}, ['fresh_backup_run']),
+    ('fb timeout zero', FRESH_BACKUP, {'fresh_backup_timeout': 0}, ['fresh_backup_timeout']),
+    ('fb poll_interval not a number', FRESH_BACKUP, {'fresh_backup_poll_interval': 'often'},
+     ['fresh_backup_poll_interval']),
     ('raw jobs missing', RUN_AND_WAIT, {}, ['run_and_wait_jobs']),
     ('raw jobs empty', RUN_AND_WAIT, {'run_and_wait_jobs': []}, ['run_and_wait_jobs']),
     ('raw jobs a string with a comma', RUN_AND_WAIT, {'run_and_wait_jobs': 'SQL Server; Nightly, Full'},

@@ -313,3 +313,10 @@ def test_a_waiting_quick_backup_prints_progress_lines_and_starts_once(simulator,
     assert result['session']['result'] == 'Success' and result['changed'] is True
     assert not set(result) & {'job', 'quick', 'pending', '_veeam_progress'}
     assert actions(simulator) == dict(actions(simulator), quick_backup=1, start=0)
+
+
+@pytest.mark.parametrize('injection', ['x" , VmDisplayName=="web01', 'web01";VmDisplayName=="x',
+                                       'x") , (ComputerName=="lnx-web01.corp.example'])
+def test_a_name_cannot_change_the_server_side_filter(simulator, api, injection):
+    [machine] = machines(simulator, api, [injection])
+    assert machine['name'] is None and machine['protected'] is False
