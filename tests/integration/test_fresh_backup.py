@@ -114,6 +114,7 @@ def test_fresh_hosts_pass_at_once_and_nothing_is_started(simulator, api, tmp_pat
         assert secret not in run.output, 'a secret appears in the -vvv output'
 
 
+@pytest.mark.compat
 def test_the_hosts_of_a_batch_are_looked_up_together_and_odd_ones_on_their_own(simulator, tmp_path):
     hosts = {'web01': {}, 'WEB02.corp.example': {}, 'mail01': {}, 'APP01': {}}
     run = patch_play(tmp_path, simulator, 'em', hosts)
@@ -128,6 +129,7 @@ def test_the_hosts_of_a_batch_are_looked_up_together_and_odd_ones_on_their_own(s
     assert simulator.counters()['em']['logons'] == 3, 'the batch, and APP01 and WEB02.corp.example on their own'
 
 
+@pytest.mark.compat
 def test_a_stale_host_gets_exactly_one_quick_backup_of_itself_and_is_patched(simulator, backup_api, tmp_path):
     short_job_runs(simulator, 1, 'Legacy Archive Backup')
     before = world(simulator)
@@ -251,6 +253,7 @@ def test_twenty_hosts_with_ten_forks_against_one_server_all_correct(simulator, b
     assert max(session['creation_time'] for session in sessions) < min(session['end_time'] for session in sessions), sessions
 
 
+@pytest.mark.compat
 def test_the_collection_playbook_takes_target_or_limit_and_refuses_the_whole_inventory(simulator, tmp_path):
     hosts = {'web01': {}, 'legacy01': {}}
     run = patch_play(tmp_path, simulator, 'em', hosts, playbook='backupops.veeam.fresh_backup',

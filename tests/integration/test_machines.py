@@ -85,6 +85,7 @@ def short_job_runs(simulator, *job_names):
 
 
 # -- veeam_restore_point_info ---------------------------------------------------------------------
+@pytest.mark.compat
 def test_the_worlds_machines_their_age_job_and_own_last_result(simulator, api):
     names = ['web01', 'legacy01', 'fs01', 'mail01', 'app01', 'newvm01']
     found = dict((machine['item'], machine) for machine in machines(simulator, api, names))
@@ -161,6 +162,7 @@ def test_a_few_requests_per_name_at_scale_5000(scaled_simulator, scaled_api):
 
 
 # -- veeam_quick_backup -----------------------------------------------------------------------------
+@pytest.mark.compat
 def test_a_stale_machine_gets_exactly_one_quick_backup_of_itself(simulator, backup_api):
     short_job_runs(simulator, 'Legacy Archive Backup')
     before = world(simulator)
@@ -296,6 +298,7 @@ def test_vbr_before_13_1_refuses_a_computer_or_hyperv_quick_backup_naming_the_re
     assert simulator.counters()['vbr']['schema_violations'] == 0
 
 
+@pytest.mark.compat
 def test_a_waiting_quick_backup_prints_progress_lines_and_starts_once(simulator, backup_api, tmp_path):
     for job in simulator.data()['jobs']:
         if job['name'] == 'Legacy Archive Backup':
