@@ -217,6 +217,7 @@ class VBRClient:
         self._server = None
         self._server_read = False
         self._server_lock = threading.Lock()
+        self._tasks_by_name = {}  # machine name -> its newest task sessions, asked for with its lookup
 
     def __enter__(self):
         self._log_on()
@@ -631,8 +632,11 @@ class VBRClient:
             return []
         with ThreadPoolExecutor(max_workers=2) as pool:
             server = pool.submit(self.server_info)
+            # the machine's task sessions only need its name: asked for now, used when the name found is the same
+            tasks = pool.submit(self._tasks_named, name)
             objects = self.paged('/api/v1/backupObjects', {'nameFilter': name})
             server = server.result() or {}
+            self._tasks_by_name[name] = tasks.result()
         groups = OrderedDict()
         for item in objects:
             found_kind = vbr_object_kind(item)
@@ -676,11 +680,11 @@ class VBRClient:
                 pages.append(pool.submit(lambda: {'data': [
                     point for point in (named if named is not None else self._points_named(ref['name']))
                     if vbr_point_machine(point, ref['name'])[0] == found['name']]}))
-            tasks = pool.submit(self.get, '/api/v1/taskSessions', {
-                'nameFilter': found['name'], 'typeFilter': 'Backup', 'orderColumn': 'CreationTime',
-                'orderAsc': 'false', 'skip': 0, 'limit': TASK_PAGE})
+            tasks = self._tasks_by_name.pop(found['name'], None)  # once: a later read (after a backup) asks again
+            if tasks is None:
+                tasks = pool.submit(self._tasks_named, found['name'])
             points = [point for page in pages for point in (page.result() or {}).get('data') or []]
-            tasks = (tasks.result() or {}).get('data') or []
+            tasks = tasks if isinstance(tasks, list) else tasks.result()
         points.sort(key=lambda point: utc_time(point.get('creationTime')) or '', reverse=True)
         points = points[:max(limit, 1)]
         backup_ids = list(OrderedDict.fromkeys(point['backupId'] for point in points if point.get('backupId')))
@@ -707,6 +711,11 @@ class VBRClient:
             last_result=last_result,
             last_message=(outcome.get('message') or None) if last_result in ('Warning', 'Failed') else None,
             job=job, raw={'backup_objects': objects, 'task_session': last} if include_raw else None)
+
+    def _tasks_named(self, name):
+        """The newest backup task sessions of objects named ``name`` (the filter is a pattern: compared exactly later)."""
+        return (self.get('/api/v1/taskSessions', {'nameFilter': name, 'typeFilter': 'Backup', 'orderColumn': 'CreationTime',
+                                                  'orderAsc': 'false', 'skip': 0, 'limit': TASK_PAGE}) or {}).get('data') or []
 
     def _backup(self, backup_id):
         try:

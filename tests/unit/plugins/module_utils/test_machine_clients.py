@@ -218,7 +218,7 @@ def test_vbr_groups_a_machines_backup_objects_and_leaves_out_what_is_no_machine(
         vbr_object('app01'), vbr_object('app01', '11111111-aa48-45e1-89e4-6e33411e8de2'),
         vbr_object('app01', '22222222-aa48-45e1-89e4-6e33411e8de2', viType='Folder', kind='Folder', objectId='group-1'),
         vbr_object('app01', '33333333-aa48-45e1-89e4-6e33411e8de2', kind='Template', objectId='vm-7'),
-    ]))])
+    ])), ('GET', '/api/v1/taskSessions', page([]))])
     [found] = client.find_machines('app01')
     assert len(found['_ref']['objects']) == 2 and found['platform'] == 'VMware'
     assert (found['backup_server_id'], found['backup_server_name']) == (SERVER, 'vbr-prod-01.corp.example')
@@ -270,9 +270,10 @@ def test_vbr_reads_points_newest_first_the_last_task_and_the_job_of_the_backup()
     assert machine['restore_points'][0]['backup_id'] == BACKUP and machine['restore_points'][0]['type'] == 'Increment'
     assert server.requests('GET', '/api/v1/restorePoints')[0].params == {
         'backupObjectIdFilter': OBJECT, 'orderColumn': 'CreationTime', 'orderAsc': 'false', 'skip': 0, 'limit': 3}
-    assert server.requests('GET', '/api/v1/taskSessions')[0].params == {
-        'nameFilter': 'mail01', 'typeFilter': 'Backup', 'orderColumn': 'CreationTime', 'orderAsc': 'false',
-        'skip': 0, 'limit': 4}
+    # asked for by the name given while the machine is looked up, and again by the machine's own name
+    assert [request.params for request in server.requests('GET', '/api/v1/taskSessions')] == [
+        {'nameFilter': name, 'typeFilter': 'Backup', 'orderColumn': 'CreationTime', 'orderAsc': 'false', 'skip': 0,
+         'limit': 4} for name in ('MAIL01', 'mail01')]
     assert server.unrouted == []
 
 
