@@ -54,6 +54,20 @@ def _well_formed(entry):
         isinstance(pending, dict) and isinstance(pending.get('remaining'), (int, float)) and 'previous' in pending))
 
 
+def results_or_round(request, waits, worker, targets, run_all, parallel=1):
+    """What a waiting module's work returns: ``(results, None)`` when the task runs at once (no action plugin
+    asked for rounds, or the task does not wait), or after the last round; ``(None, progress result)`` when a
+    round ends with runs still going. ``targets()`` gives the first round's targets, ``run_all()`` the
+    results without rounds; ``request`` is the internal option (None when not set)."""
+    if request is None or not waits:
+        return run_all(), None
+    interval, state = read_request(request)
+    state = run_round(worker, first_state(targets()) if state is None else state, interval, parallel=parallel)
+    if not finished(state):
+        return None, progress_result(state)
+    return state, None
+
+
 def first_state(targets):
     """The state of the first round: every target still to be handled."""
     return [{'todo': target} for target in targets]

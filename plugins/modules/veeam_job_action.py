@@ -225,14 +225,7 @@ from ansible_collections.backupops.veeam.plugins.module_utils._module import (
     check_not_empty,
     check_positive,
 )
-from ansible_collections.backupops.veeam.plugins.module_utils._progress import (
-    PROGRESS_OPTION,
-    finished,
-    first_state,
-    progress_result,
-    read_request,
-    run_round,
-)
+from ansible_collections.backupops.veeam.plugins.module_utils._progress import PROGRESS_OPTION, results_or_round
 
 
 def check(params):
@@ -272,19 +265,14 @@ def main():
         actions = JobActions(client, params['action'], wait=params['wait'], wait_timeout=params['wait_timeout'],
                              poll_interval=params['poll_interval'], fail_on_warning=params['fail_on_warning'],
                              check_mode=module.check_mode)
-        request = veeam.internal.get(PROGRESS_OPTION)  # set by the action plugin: wait in rounds
-        if request is None or not actions.wait or module.check_mode:
-            jobs = resolve_targets(client, targets, agent=params['agent'], backup_server=params['backup_server'])
-            results = actions.run_all(jobs, parallel=params['parallel'])
-        else:
-            interval, state = read_request(request)
-            if state is None:
-                state = first_state(resolve_targets(client, targets, agent=params['agent'],
-                                                    backup_server=params['backup_server']))
-            state = run_round(actions, state, interval, parallel=params['parallel'])
-            if not finished(state):
-                return progress_result(state)
-            results = state
+        def jobs():
+            return resolve_targets(client, targets, agent=params['agent'], backup_server=params['backup_server'])
+        # the action plugin sets the internal option to wait in rounds, printing progress in between
+        results, pending = results_or_round(veeam.internal.get(PROGRESS_OPTION), actions.wait and not module.check_mode,
+                                            actions, jobs, lambda: actions.run_all(jobs(), parallel=params['parallel']),
+                                            parallel=params['parallel'])
+        if pending is not None:
+            return pending
         for result in results:
             for warning in result.pop('warnings'):
                 module.warn(warning)

@@ -168,14 +168,7 @@ task:
 
 from ansible_collections.backupops.veeam.plugins.module_utils._machines import KINDS, Machines, QuickBackup, final_result
 from ansible_collections.backupops.veeam.plugins.module_utils._module import VeeamModule, check_not_empty, check_positive
-from ansible_collections.backupops.veeam.plugins.module_utils._progress import (
-    PROGRESS_OPTION,
-    finished,
-    first_state,
-    progress_result,
-    read_request,
-    run_round,
-)
+from ansible_collections.backupops.veeam.plugins.module_utils._progress import PROGRESS_OPTION, results_or_round
 
 
 def check(params):
@@ -202,16 +195,13 @@ def main():
         backup = QuickBackup(client, machines, wait=params['wait'], wait_timeout=params['wait_timeout'],
                              poll_interval=params['poll_interval'], fail_on_warning=params['fail_on_warning'],
                              check_mode=module.check_mode)
-        request = veeam.internal.get(PROGRESS_OPTION)  # set by the action plugin: wait in rounds
-        if request is None or not params['wait'] or module.check_mode:
-            result = backup.run(params['name'])
-        else:
-            interval, state = read_request(request)
-            state = run_round(backup, state or first_state([{'name': params['name']}]), interval)
-            if not finished(state):
-                return progress_result(state)
-            result = state[0]
-        result = final_result(result)
+        # the action plugin sets the internal option to wait in rounds, printing progress in between
+        results, pending = results_or_round(veeam.internal.get(PROGRESS_OPTION), params['wait'] and not module.check_mode,
+                                            backup, lambda: [{'name': params['name']}],
+                                            lambda: [backup.run(params['name'])])
+        if pending is not None:
+            return pending
+        result = final_result(results[0])
         for warning in result.pop('warnings'):
             module.warn(warning)
         if result.pop('failed'):
