@@ -265,6 +265,7 @@ def main():
         actions = JobActions(client, params['action'], wait=params['wait'], wait_timeout=params['wait_timeout'],
                              poll_interval=params['poll_interval'], fail_on_warning=params['fail_on_warning'],
                              check_mode=module.check_mode)
+
         def jobs():
             return resolve_targets(client, targets, agent=params['agent'], backup_server=params['backup_server'])
         # the action plugin sets the internal option to wait in rounds, printing progress in between
