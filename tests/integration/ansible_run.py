@@ -229,6 +229,18 @@ def secrets_seen(simulator):
     return secrets
 
 
+def wait_for(fetch, accept, timeout=20.0):
+    """Call fetch until accept(value) holds (polling with a deadline); return that value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = fetch()
+        if accept(value):
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError('condition not met within %ss; last value: %r' % (timeout, value))
+        time.sleep(0.1)
+
+
 def visible_jobs(simulator, api, agent=False):
     """The ``/_sim/data`` records of the jobs (or agent jobs) an API shows: Enterprise Manager and VSPC
     every backup server's, the VBR REST API only its own server's (those it has a type word for)."""

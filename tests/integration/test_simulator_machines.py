@@ -20,6 +20,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
+from ansible_run import wait_for
+
 NS = "{http://www.veeam.com/ent/v1.0}"
 XSD_PATH = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "veeamsim", "schema",
                         "em-RestAPI.xsd")
@@ -63,18 +65,6 @@ HOUR = 3600.0
 
 
 # --------------------------------------------------------------------------- helpers
-def wait_for(fetch, accept, timeout=20.0):
-    """Call fetch until accept(value) holds (polling with a deadline); return that value."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = fetch()
-        if accept(value):
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met within %ss; last value: %r" % (timeout, value))
-        time.sleep(0.1)
-
-
 def parse_time(text):
     """EM (`...23.505Z`), VBR (`...23.505+01:00`) and VSPC (`...23.5051360+00:00`) times."""
     text = re.sub(r"(\.\d{6})\d+", r"\1", text.replace("Z", "+00:00"))

@@ -21,7 +21,7 @@ import requests
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from ansible_run import READ_PATH, veeam_env  # noqa: E402  (needs the path above)
+from ansible_run import READ_PATH, veeam_env, wait_for  # noqa: E402  (needs the path above)
 from veeamsim import state, vbr, vbrdoc  # noqa: E402
 
 SCHEMA_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "veeamsim", "schema")
@@ -45,18 +45,6 @@ PROD_JOBS_13 = {"Daily Backup": "VSphereBackup", 'Exchange "Mail" Backup': "VSph
 PROD_JOBS_12 = {"Daily Backup": "Backup", 'Exchange "Mail" Backup': "Backup",
                 "Sauvegarde Comptabilit\u00e9 \u2013 M\u00fcller": "Backup", "DC Replication": "VSphereReplica",
                 "Legacy Archive Backup": "Backup", "Long Running Backup": "Backup"}
-
-
-def wait_for(fetch, accept, timeout=20.0):
-    """Call fetch until accept(value) holds (polling with a deadline); return that value."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = fetch()
-        if accept(value):
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met within %ss; last value: %r" % (timeout, value))
-        time.sleep(0.1)
 
 
 def parse_time(text):
