@@ -739,22 +739,29 @@ POINT_ORDER = {"CreationTime": lambda point: point.time, "PlatformId": lambda po
                "BackupId": lambda point: machines.backup_id(point.job)}
 
 
-def _points_answer(ctx, views, candidates):
+def filtered_page(ctx, items, filters, orders, render, name_of=None):
+    """A list endpoint's answer: ``nameFilter`` (a pattern on ``name_of(item)``), the other filters the query has
+    (``filters``: query name -> test(item, value)), ``orderColumn`` / ``orderAsc`` (``orders``: column -> key),
+    then one page (skip, limit), each item of it rendered."""
     query = ctx.query
-    points = [point for machine in candidates for point in views.points(machine)]
-    if "nameFilter" in query:
-        pattern = query["nameFilter"]
-        points = [point for point in points if name_matches(pattern, restore_point_model(ctx, point)["name"])]
-    for name, test in POINT_FILTERS.items():
+    if name_of is not None and "nameFilter" in query:
+        items = [item for item in items if name_matches(query["nameFilter"], name_of(item))]
+    for name, test in filters.items():
         if name in query:
-            points = [point for point in points if test(point, query[name])]
+            items = [item for item in items if test(item, query[name])]
     if "orderColumn" in query:
-        points = _sort(points, POINT_ORDER[query["orderColumn"]], query.get("orderAsc", True))
+        items = _sort(items, orders[query["orderColumn"]], query.get("orderAsc", True))
     try:
-        chunk, pagination = page(ctx, points)
+        chunk, pagination = page(ctx, items)
     except ValueError as exc:
         return error(400, "InvalidURI", str(exc))
-    return json_response(200, {"data": [restore_point_model(ctx, point) for point in chunk], "pagination": pagination})
+    return json_response(200, {"data": [render(item) for item in chunk], "pagination": pagination})
+
+
+def _points_answer(ctx, views, candidates):
+    points = [point for machine in candidates for point in views.points(machine)]
+    return filtered_page(ctx, points, POINT_FILTERS, POINT_ORDER, lambda point: restore_point_model(ctx, point),
+                         name_of=lambda point: restore_point_model(ctx, point)["name"])
 
 
 def list_restore_points(ctx):
@@ -834,19 +841,10 @@ BACKUP_ORDER = {"Name": lambda item: item[0].name, "CreationTime": lambda item: 
 
 
 def list_backups(ctx):
-    query = ctx.query
-    items = server_backups(ctx, Views(ctx))
-    for name, test in BACKUP_FILTERS.items():
-        if name in query:
-            items = [item for item in items if test(item[0], item[1], query[name])]
-    if "orderColumn" in query:
-        items = _sort(items, BACKUP_ORDER[query["orderColumn"]], query.get("orderAsc", True))
-    try:
-        chunk, pagination = page(ctx, items)
-    except ValueError as exc:
-        return error(400, "InvalidURI", str(exc))
-    return json_response(200, {"data": [backup_model(ctx, job, created) for job, created in chunk],
-                               "pagination": pagination})
+    filters = dict((name, lambda item, value, test=test: test(item[0], item[1], value))
+                   for name, test in BACKUP_FILTERS.items())
+    return filtered_page(ctx, server_backups(ctx, Views(ctx)), filters, BACKUP_ORDER,
+                         lambda item: backup_model(ctx, item[0], item[1]))
 
 
 def get_backup(ctx):
@@ -928,21 +926,10 @@ TASK_ORDER = {
 
 
 def _tasks_answer(ctx, tasks):
-    query = ctx.query
     view = ctx.model.view_of(ctx.now)
     tviews = [machines.TaskView(task, view(task.session)) for task in tasks if ctx.job_type(task.session.job)]
-    if "nameFilter" in query:
-        tviews = [tview for tview in tviews if name_matches(query["nameFilter"], tview.task.machine.name)]
-    for name, test in TASK_FILTERS.items():
-        if name in query:
-            tviews = [tview for tview in tviews if test(tview, query[name])]
-    if "orderColumn" in query:
-        tviews = _sort(tviews, TASK_ORDER[query["orderColumn"]], query.get("orderAsc", True))
-    try:
-        chunk, pagination = page(ctx, tviews)
-    except ValueError as exc:
-        return error(400, "InvalidURI", str(exc))
-    return json_response(200, {"data": [task_session_model(ctx, tview) for tview in chunk], "pagination": pagination})
+    return filtered_page(ctx, tviews, TASK_FILTERS, TASK_ORDER, lambda tview: task_session_model(ctx, tview),
+                         name_of=lambda tview: tview.task.machine.name)
 
 
 def list_task_sessions(ctx):
