@@ -804,16 +804,21 @@ def get_restore_point(ctx):
     return json_response(200, restore_point_model(ctx, point))
 
 
+def backup_created(views, job):
+    """When the job's backup was created (its oldest restore point), or None when the job has none."""
+    times = [point.time for machine in views.ctx.model.machines_by_job.get(job.id, ()) for point in views.points(machine)
+             if point.job is job]
+    return min(times) if times else None
+
+
 def server_backups(ctx, views):
-    """(job, its points) of every job of the server whose machines have restore points: a backup per job."""
+    """(job, its creation time) of every job of the server whose machines have restore points: a backup per job."""
     found = []
     for job in ctx.model.jobs.values():
-        if job.server_id != ctx.model.vbr_server.id:
-            continue
-        points = [point for machine in ctx.model.machines_by_job.get(job.id, ()) for point in views.points(machine)
-                  if point.job is job]
-        if points:
-            found.append((job, min(point.time for point in points)))
+        if job.server_id == ctx.model.vbr_server.id:
+            created = backup_created(views, job)
+            if created is not None:
+                found.append((job, created))
     return found
 
 
@@ -849,9 +854,11 @@ def list_backups(ctx):
 
 def get_backup(ctx):
     backup_id = str(ctx.call.path_params["id"])
-    for job, created in server_backups(ctx, Views(ctx)):
-        if machines.backup_id(job) == backup_id:
-            return json_response(200, backup_model(ctx, job, created))
+    for job in ctx.model.jobs.values():
+        if job.server_id == ctx.model.vbr_server.id and machines.backup_id(job) == backup_id:
+            created = backup_created(Views(ctx), job)
+            if created is not None:
+                return json_response(200, backup_model(ctx, job, created))
     return not_found("Backup", backup_id)
 
 
