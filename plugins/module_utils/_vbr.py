@@ -14,7 +14,7 @@ import re
 import threading
 import time
 from collections import OrderedDict
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from itertools import islice
 
 from ansible_collections.backupops.veeam.plugins.module_utils._errors import (
@@ -217,7 +217,7 @@ class VBRClient:
         self._server = None
         self._server_read = False
         self._server_lock = threading.Lock()
-        self._tasks_by_name = {}  # machine name -> its newest task sessions, asked for with its lookup
+        self._tasks_by_name = {}  # machine name -> a future of its newest task sessions, asked for with its lookup
 
     def __enter__(self):
         self._log_on()
@@ -225,6 +225,10 @@ class VBRClient:
 
     def __exit__(self, *exc_info):
         try:
+            # a lookup's task sessions may still be on their way (asked for in advance, never read): the token
+            # stays valid until they are back
+            for pending in self._tasks_by_name.values():
+                wait([pending])
             self._log_out()
         finally:
             self._access_token = self._refresh_token = None
@@ -630,13 +634,16 @@ class VBRClient:
         ``<computer> <job>``) tell whether such a machine has backups all the same: one more request."""
         if backup_server and not self._server_matches(backup_server):
             return []
-        with ThreadPoolExecutor(max_workers=2) as pool:
+        pool = ThreadPoolExecutor(max_workers=2)
+        try:
             server = pool.submit(self.server_info)
-            # the machine's task sessions only need its name: asked for now, used when the name found is the same
-            tasks = pool.submit(self._tasks_named, name)
+            # the machine's task sessions only need its name: asked for now and read by machine_state (when the
+            # name found is the same), so the restore points need not wait for them
+            self._tasks_by_name[name] = pool.submit(self._tasks_named, name)
             objects = self.paged('/api/v1/backupObjects', {'nameFilter': name})
             server = server.result() or {}
-            self._tasks_by_name[name] = tasks.result()
+        finally:
+            pool.shutdown(wait=False)
         groups = OrderedDict()
         for item in objects:
             found_kind = vbr_object_kind(item)
@@ -684,7 +691,6 @@ class VBRClient:
             if tasks is None:
                 tasks = pool.submit(self._tasks_named, found['name'])
             points = [point for page in pages for point in (page.result() or {}).get('data') or []]
-            tasks = tasks if isinstance(tasks, list) else tasks.result()
         points.sort(key=lambda point: utc_time(point.get('creationTime')) or '', reverse=True)
         points = points[:max(limit, 1)]
         backup_ids = list(OrderedDict.fromkeys(point['backupId'] for point in points if point.get('backupId')))
@@ -703,7 +709,7 @@ class VBRClient:
         job = None
         if newest and newest.get('jobId'):
             job = {'id': newest['jobId'], 'uid': newest['jobId'], 'name': newest.get('name'), 'type': newest.get('jobType')}
-        last = vbr_last_task(tasks, found['name'])
+        last = vbr_last_task(tasks.result(), found['name'])
         outcome = (last or {}).get('result') or {}
         last_result = outcome.get('result') if outcome.get('result') in RESULTS else None
         return machine_state(
