@@ -166,7 +166,8 @@ task:
   sample: {"id": "task-31", "state": "Finished", "operation": "QuickBackup", "success": true, "message": "Ok"}
 '''
 
-from ansible_collections.backupops.veeam.plugins.module_utils._machines import KINDS, Machines, QuickBackup, final_result
+from ansible_collections.backupops.veeam.plugins.module_utils._machines import KINDS, Machines
+from ansible_collections.backupops.veeam.plugins.module_utils._quick_backup import QuickBackup, final_result
 from ansible_collections.backupops.veeam.plugins.module_utils._module import VeeamModule, check_not_empty, check_positive
 from ansible_collections.backupops.veeam.plugins.module_utils._progress import PROGRESS_OPTION, results_or_round
 

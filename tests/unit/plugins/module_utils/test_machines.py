@@ -22,14 +22,13 @@ from ansible_collections.backupops.veeam.plugins.module_utils._errors import (
 from ansible_collections.backupops.veeam.plugins.module_utils._machines import (
     MACHINE_KEYS,
     Machines,
-    QuickBackup,
     candidate,
-    final_result,
     machine_state,
     name_variants,
     public,
     restore_point,
 )
+from ansible_collections.backupops.veeam.plugins.module_utils._quick_backup import QuickBackup, final_result
 
 NOW = datetime.datetime(2026, 11, 23, 12, 0, 0, tzinfo=datetime.timezone.utc)
 JOB = {'id': 'j-1', 'uid': 'j-1', 'name': 'Daily Backup', 'type': 'Backup'}
