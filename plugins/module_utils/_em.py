@@ -15,7 +15,7 @@ import re
 import threading
 import time
 from collections import OrderedDict
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from itertools import islice
 from xml.sax.saxutils import escape as xml_escape
 
@@ -152,6 +152,7 @@ class EMClient:
         self._session_token = None
         self._logoff_path = None
         self._logon_lock = threading.Lock()
+        self._tasks_by_name = {}  # machine name -> a future of its newest task sessions, asked for with its lookup
 
     # -- session -------------------------------------------------------------------------------
     def __enter__(self):
@@ -159,6 +160,9 @@ class EMClient:
         return self
 
     def __exit__(self, *exc_info):
+        # a lookup's task sessions may still be on their way (asked for in advance, never read): the session stays
+        # open until they are back
+        wait(list(self._tasks_by_name.values()))
         self.logoff()
         return False
 
@@ -474,14 +478,43 @@ class EMClient:
 
         One request per kind: the newest POINT_PAGE points, which also serve as the machine's restore points. A
         machine with more points than that could hide another of the same name on another server behind them: then
-        one more request (``BackupServerUid!=``) asks for one point of any other.
+        one more request (``BackupServerUid!=``) asks for one point of any other. The machine's task sessions are
+        asked for at the same time (``_tasks_of``).
         """
         kinds = ['vm', 'computer'] if kind == 'any' else [kind]
-        if len(kinds) == 1:
-            return self._machines_of_kind(kinds[0], name, backup_server)
-        with ThreadPoolExecutor(max_workers=len(kinds)) as pool:
+        pool = ThreadPoolExecutor(max_workers=len(kinds) + 1)
+        try:
+            # the machine's task sessions only need its name: asked for now, on every server, and read by
+            # machine_state when the name found is the same
+            self._tasks_by_name[name] = pool.submit(self._task_query, name, server=backup_server)
             found = list(pool.map(lambda each: self._machines_of_kind(each, name, backup_server), kinds))
+        finally:
+            pool.shutdown(wait=False)
         return [machine for machines in found for machine in machines]
+
+    def _task_query(self, name, server=None, server_uid=None):
+        conditions = ['VmDisplayName==' + quote(name)]
+        if server:
+            conditions.append(server_condition(server))
+        if server_uid:
+            conditions.append('BackupServerUid==' + quote(server_uid))
+        return list(islice(self.query('BackupTaskSession', conditions, sort_desc='CreationTime', page_size=TASK_PAGE),
+                           TASK_PAGE))
+
+    def _tasks_of(self, found, ref):
+        """The machine's newest task sessions on its server: those asked for with its lookup when they are all of
+        its server, or were all there are of its name (each says its server in its Up link); else asked for again,
+        of its server only."""
+        asked = self._tasks_by_name.pop(found['name'], None)  # once: a later read (after a backup) asks again
+        if asked is not None:
+            tasks = asked.result()
+            server_id = found['backup_server_id']
+            if not server_id:  # a machine whose server is not known: its tasks on every server, as asked
+                return tasks
+            servers = [guid_of(ci_get(em_link(task, 'Up', 'BackupServerReference') or {}, 'Href')) for task in tasks]
+            if all(servers) and (len(tasks) < TASK_PAGE or set(servers) == set([server_id])):
+                return [task for task, server in zip(tasks, servers) if server == server_id]
+        return self._task_query(found['name'], server_uid=ref['server_uid'])
 
     def _point_query(self, kind, name, backup_server=None, server_uid=None, page_size=POINT_PAGE, other_than=None):
         query_type, field = POINT_QUERIES[kind]
@@ -523,7 +556,8 @@ class EMClient:
         """The machine's newest points (those its lookup read, the first time), its own latest task session
         (``BackupTaskSession`` by ``VmDisplayName`` on its server: State, Result, Reason), and the job of its newest
         point: the task session that made that point (its Related VmRestorePoint link), else the latest one that
-        ended well, whose job session (``/backupSessions/{id}``) names the job. Two or three requests."""
+        ended well, whose job session (``/backupSessions/{id}``) names the job. One request after the lookup when
+        the task sessions asked for with it tell, two or three otherwise."""
         ref, kind = found['_ref'], found['kind']
         points = ref.pop('points', None)  # read again when the machine is read again (after a quick backup)
         if points is None or (len(points) < limit and not ref['complete']):
@@ -532,11 +566,7 @@ class EMClient:
                       if list(em_machine_key(kind, point)) == list(ref['key'])]  # a list after a JSON round trip
         tasks = []
         if found['name']:
-            conditions = ['VmDisplayName==' + quote(found['name'])]
-            if ref['server_uid']:
-                conditions.append('BackupServerUid==' + quote(ref['server_uid']))
-            tasks = [task for task in islice(self.query('BackupTaskSession', conditions, sort_desc='CreationTime',
-                                                        page_size=TASK_PAGE), TASK_PAGE)
+            tasks = [task for task in self._tasks_of(found, ref)
                      if (to_text(ci_get(task, 'VmDisplayName')) or found['name']).lower() == found['name'].lower()]
         ended = [task for task in tasks if to_text(ci_get(task, 'Result')) in RESULTS
                  and (to_text(ci_get(task, 'State')) or 'Completed') not in ('InProgress', 'Pending')]

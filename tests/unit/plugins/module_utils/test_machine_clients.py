@@ -14,7 +14,7 @@ import os
 
 import pytest
 
-from ansible_collections.backupops.veeam.plugins.module_utils._em import POINT_PAGE, EMClient
+from ansible_collections.backupops.veeam.plugins.module_utils._em import POINT_PAGE, TASK_PAGE, EMClient
 from ansible_collections.backupops.veeam.plugins.module_utils._errors import VeeamUnsupportedError
 from ansible_collections.backupops.veeam.plugins.module_utils._machines import Machines, public
 from ansible_collections.backupops.veeam.plugins.module_utils._vbr import Revision, VBRClient
@@ -72,15 +72,19 @@ def query_router(answers):
 def test_em_finds_vms_and_computers_by_name_in_one_request_each():
     client, server = em_client([('GET', '/query', query_router({
         'VmRestorePoint': em_query('VmRestorePoints', [em_point(1, 'web01'), em_point(2, 'web01', time_text='2026-11-22T02:00:00Z')]),
-        'AgentRestorePoint': em_query('AgentRestorePoints', [])}))])
+        'AgentRestorePoint': em_query('AgentRestorePoints', []),
+        'BackupTaskSession': em_query('BackupTaskSessions', [])}))])
     [found] = client.find_machines('web01')
+    client.__exit__(None, None, None)  # waits for the task sessions asked for with the lookup
     assert (found['name'], found['kind'], found['platform']) == ('web01', 'vm', 'VMware')
     assert (found['backup_server_id'], found['backup_server_name']) == (SERVER, 'vbr-prod-01.corp.example')
     sent = dict((request.params['type'], request.params) for request in server.requests('GET', '/query'))
     assert sent['VmRestorePoint'] == {'type': 'VmRestorePoint', 'format': 'Entities', 'pageSize': POINT_PAGE, 'page': 1,
                                       'filter': 'VmDisplayName=="web01"', 'sortDesc': 'CreationTime'}
     assert sent['AgentRestorePoint']['filter'] == 'ComputerName=="web01"'
-    assert len(server.sent) == 2
+    # the machine's task sessions are asked for with its restore points, on every server (it is not known yet)
+    assert sent['BackupTaskSession']['filter'] == 'VmDisplayName=="web01"'
+    assert len(server.requests('GET', '/query')) == 3
 
 
 def test_em_tells_machines_of_one_name_apart_by_server_and_vm_reference():
@@ -95,22 +99,27 @@ def test_em_looks_behind_a_full_page_for_another_machine_of_that_name():
     full = [em_point(number, 'web01') for number in range(POINT_PAGE)]
     client, server = em_client([('GET', '/query', query_router({'VmRestorePoint': [
         em_query('VmRestorePoints', full, pages=2),
-        em_query('VmRestorePoints', [em_point(999, 'WEB01', OTHER_SERVER, 'vbr-dr-01', 'vm-9')])]}))])
+        em_query('VmRestorePoints', [em_point(999, 'WEB01', OTHER_SERVER, 'vbr-dr-01', 'vm-9')])],
+        'BackupTaskSession': em_query('BackupTaskSessions', [])}))])
     found = client.find_machines('web01', kind='vm')
+    client.__exit__(None, None, None)
     assert [each['backup_server_id'] for each in found] == [SERVER, OTHER_SERVER]
-    second = server.requests('GET', '/query')[1].params
-    assert second['filter'] == 'VmDisplayName=="web01";BackupServerUid!="urn:veeam:BackupServer:%s"' % SERVER
-    assert second['pageSize'] == 1
-    assert len(server.sent) == 2, 'the first page only: no second page of points is read'
+    points = [request.params for request in server.requests('GET', '/query') if request.params['type'] == 'VmRestorePoint']
+    assert points[1]['filter'] == 'VmDisplayName=="web01";BackupServerUid!="urn:veeam:BackupServer:%s"' % SERVER
+    assert points[1]['pageSize'] == 1
+    assert len(points) == 2, 'the first page only: no second page of points is read'
 
 
-def em_task(number, result='Success', reason='', point=None, state='Completed', name='web01'):
-    related = ('<Link Rel="Related" Type="VmRestorePoint" Href="https://em:9398/api/vmRestorePoints/%s?format=Entity"/>'
-               % point) if point else ''
+def em_task(number, result='Success', reason='', point=None, state='Completed', name='web01', server=SERVER):
+    links = ('<Link Rel="Up" Type="BackupServerReference" Href="https://em:9398/api/backupServers/%s"/>' % server
+             if server else '')
+    if point:
+        links += ('<Link Rel="Related" Type="VmRestorePoint" Href="https://em:9398/api/vmRestorePoints/%s?format=Entity"/>'
+                  % point)
     return ('<BackupTaskSession Type="BackupTaskSession" UID="urn:veeam:BackupTaskSession:%08d-1111-4000-8000-000000000000" '
             'VmDisplayName="%s"><Links>%s</Links><JobSessionUid>urn:veeam:BackupJobSession:%s</JobSessionUid>'
             '<CreationTimeUTC>2026-11-23T01:50:00Z</CreationTimeUTC><State>%s</State><Result>%s</Result>'
-            '<Reason>%s</Reason><TotalSize>0</TotalSize></BackupTaskSession>' % (number, name, related, SESSION, state, result, reason))
+            '<Reason>%s</Reason><TotalSize>0</TotalSize></BackupTaskSession>' % (number, name, links, SESSION, state, result, reason))
 
 
 def em_job_session(state='Stopped', result='Success'):
@@ -136,11 +145,39 @@ def test_em_reads_the_machines_own_last_task_and_the_job_of_its_newest_point():
     assert (machine['job_id'], machine['job_name']) == (JOB, 'Daily Backup')
     assert machine['restore_points'] == [{'id': newest, 'creation_time': '2026-11-23T02:00:00Z', 'type': 'Increment',
                                           'job_id': JOB, 'job_name': 'Daily Backup', 'backup_id': None}]
-    tasks = server.requests('GET', '/query')[-1].params
-    assert tasks['type'] == 'BackupTaskSession' and tasks['sortDesc'] == 'CreationTime'
-    assert tasks['filter'] == 'VmDisplayName=="fs01";BackupServerUid=="urn:veeam:BackupServer:%s"' % SERVER
+    [tasks] = [request.params for request in server.requests('GET', '/query') if request.params['type'] == 'BackupTaskSession']
+    assert tasks['sortDesc'] == 'CreationTime' and tasks['pageSize'] == TASK_PAGE
+    assert tasks['filter'] == 'VmDisplayName=="fs01"', 'asked for with the lookup; every task is of its server'
     assert server.requests('GET', '/backupSessions/' + SESSION)[0].params == {'format': 'Entity'}
     assert len(server.sent) == 4
+
+
+@pytest.mark.parametrize('tasks, asked_again', [
+    # a full page with another server's task in it may hide this server's older ones
+    ([em_task(9, 'Failed', 'other server', server=OTHER_SERVER, name='fs01')]
+     + [em_task(number, name='fs01') for number in range(TASK_PAGE - 1)], True),
+    # a page that is not full holds every task of that name: this server's are among them
+    ([em_task(9, 'Failed', 'other server', server=OTHER_SERVER, name='fs01'), em_task(1, name='fs01')], False),
+    # a task that does not say its server
+    ([em_task(1, 'Failed', 'unknown server', server=None, name='fs01')], True),
+])
+def test_em_asks_for_the_task_sessions_of_the_machines_server_when_those_of_its_name_cannot_tell(tasks, asked_again):
+    own = [em_task(1, 'Success', name='fs01')]
+    client, server = em_client([
+        ('GET', '/query', query_router({
+            'VmRestorePoint': em_query('VmRestorePoints', [em_point(1, 'fs01')]),
+            'AgentRestorePoint': em_query('AgentRestorePoints', []),
+            'BackupTaskSession': [em_query('BackupTaskSessions', tasks), em_query('BackupTaskSessions', own)]})),
+        ('GET', '/backupSessions/' + SESSION, em_job_session())])
+    [machine] = Machines(client).lookup_all(['fs01'])
+    sent = [request.params['filter'] for request in server.requests('GET', '/query')
+            if request.params['type'] == 'BackupTaskSession']
+    if asked_again:
+        assert sent == ['VmDisplayName=="fs01"', 'VmDisplayName=="fs01";BackupServerUid=="urn:veeam:BackupServer:%s"' % SERVER]
+        assert machine['last_result'] == 'Success'
+    else:
+        assert sent == ['VmDisplayName=="fs01"']
+        assert machine['last_result'] == 'Success', 'the other server\'s failed task is not this machine\'s'
 
 
 def test_em_reads_a_computers_name_from_its_restore_point():
