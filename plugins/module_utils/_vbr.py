@@ -227,8 +227,7 @@ class VBRClient:
         try:
             # a lookup's task sessions may still be on their way (asked for in advance, never read): the token
             # stays valid until they are back
-            for pending in self._tasks_by_name.values():
-                wait([pending])
+            wait(list(self._tasks_by_name.values()))
             self._log_out()
         finally:
             self._access_token = self._refresh_token = None
