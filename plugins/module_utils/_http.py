@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, backupops.veeam contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""HTTP transport shared by both Veeam APIs: TLS, timeouts, retries, the check-mode guard.
+"""HTTP transport shared by the three Veeam API clients: TLS, redirects refused, deadlines, size cap, retries,
+the check-mode guard.
 
 Internal to this collection, may change without notice.
 """
@@ -11,11 +12,20 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import email.utils
+import socket
+import threading
 import time
+
+try:
+    from urllib.parse import urlsplit, urlunsplit
+except ImportError:  # pragma: no cover
+    from urlparse import urlsplit, urlunsplit
 
 try:
     import requests
     import urllib3
+    import urllib3.connection
+    import urllib3.connectionpool
     from requests.adapters import HTTPAdapter
     HAS_REQUESTS = True
     REQUESTS_IMPORT_ERROR = None
@@ -31,6 +41,7 @@ except ImportError:  # pragma: no cover
 from ansible_collections.backupops.veeam.plugins.module_utils._errors import (
     VeeamCheckModeError,
     VeeamConnectionError,
+    VeeamProtocolError,
 )
 
 CHANGING_METHODS = frozenset(('POST', 'PUT', 'PATCH', 'DELETE'))
@@ -81,7 +92,7 @@ def retry_after_seconds(response):
     """The server's retry hint: VSPC's ``errors[].retryAfter`` body field, else a Retry-After header."""
     try:
         body = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):
         body = None
     if isinstance(body, dict):
         for error in body.get('errors') or []:
@@ -105,12 +116,16 @@ class Transport:
     """A requests session bound to one server: base URL, TLS settings, timeout, retries.
 
     In check mode it refuses every changing request that is not part of logging on or off, so a
-    module cannot change a server in check mode even by mistake.
+    module cannot change a server in check mode even by mistake. It follows no redirect, bounds each
+    attempt of a request (body included) by ``timeout`` seconds and reads at most ``MAX_ANSWER_BYTES``
+    of one answer.
     """
 
     def __init__(self, base_url, validate_certs=True, ca_path=None, timeout=30, check_mode=False,
                  retry_policy=None, sleep=time.sleep, pool_size=16):
         self.base_url = base_url.rstrip('/')
+        parts = urlsplit(self.base_url)
+        self.root = '%s://%s' % (parts.scheme, parts.netloc)  # scheme, host and port: where everything goes
         self.timeout = timeout
         self.check_mode = check_mode
         self.retry_policy = retry_policy or RetryPolicy()
@@ -124,19 +139,23 @@ class Transport:
         if self.verify is False:
             urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
         self.session.headers['User-Agent'] = USER_AGENT
-        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=pool_size)
-        self.session.mount('https://', adapter)
-        self.session.mount('http://', adapter)
+        # https only: the default http:// adapter goes too, so nothing can be sent in clear text
+        self.session.adapters.clear()
+        self.session.mount('https://', _DeadlineAdapter(pool_connections=1, pool_maxsize=pool_size))
         self.requests_sent = 0
 
     def url(self, path):
         if path.startswith('https://') or path.startswith('http://'):
-            return path
+            # a link the server wrote (a VSPC async action's Location) names the server as the server knows itself,
+            # which may not be the name we reach it by: only its path is followed, and only on this server
+            parts = urlsplit(path)
+            return self.root + parts.path + ('?' + parts.query if parts.query else '')
         return self.base_url + path
 
     def send(self, method, path, params=None, data=None, json_body=None, headers=None,
              idempotent=None, auth_request=False):
-        """Send one request (with retries where safe) and return the ``requests.Response``, whatever its status."""
+        """Send one request (with retries where safe) and return the ``requests.Response`` with its body
+        read, whatever its status; a redirect is an error."""
         method = method.upper()
         if self.check_mode and method in CHANGING_METHODS and not auth_request:
             raise VeeamCheckModeError('refused to send %s %s in check mode' % (method, path))
@@ -146,37 +165,208 @@ class Transport:
         attempt = 0
         while True:
             attempt += 1
+            self.requests_sent += 1
             try:
-                self.requests_sent += 1
-                response = self.session.request(method, url, params=params, data=data, json=json_body,
-                                                headers=headers, timeout=self.timeout, verify=self.verify)
-            except requests.exceptions.SSLError as exc:
-                raise VeeamConnectionError(
-                    'TLS connection to %s failed: %s. Trust the server with ca_path (a PEM CA bundle), or set '
-                    'validate_certs to false to skip certificate checks' % (self.base_url, _reason(exc)))
-            except requests.exceptions.ReadTimeout:
-                raise VeeamConnectionError(
-                    '%s %s: the server did not answer within %s seconds (option timeout)' % (method, path, self.timeout))
-            except requests.exceptions.ConnectionError as exc:
+                response = self._exchange(method, path, url, params=params, data=data, json=json_body,
+                                          headers=headers)
+            except _Dropped as dropped:
                 delay = self.retry_policy.delay(attempt, idempotent, connection_error=True)
                 if delay is None:
-                    raise VeeamConnectionError(
-                        'cannot reach %s (%s %s): %s' % (self.base_url, method, path, _reason(exc)),
-                        details={'attempts': attempt})
+                    raise dropped.error(self.base_url, method, path, attempt, idempotent)
                 self.sleep(delay)
                 continue
             status = response.status_code
+            if 300 <= status < 400 and status != 304:
+                raise _redirect_error(method, path, response)
             if status == 429 or status in RETRY_READ_STATUSES:
                 hint = retry_after_seconds(response) if status == 429 else None
                 delay = self.retry_policy.delay(attempt, idempotent, status=status, retry_after=hint)
                 if delay is not None:
-                    response.close()
                     self.sleep(delay)
                     continue
             return response
 
+    def _exchange(self, method, path, url, **kwargs):
+        """One attempt: send, and read the whole answer within ``timeout`` seconds from the start.
+
+        requests' own timeout is per socket read, so a server that sends a byte at a time would never
+        trip it: a timer shuts the connection down when the time is up, wherever the exchange is.
+        """
+        watch = _Watch()
+        timer = threading.Timer(self.timeout, watch.expire)
+        timer.daemon = True
+        _CURRENT.watch = watch
+        timer.start()
+        response = None
+        try:
+            response = self.session.request(method, url, timeout=self.timeout, verify=self.verify, stream=True,
+                                            allow_redirects=False, **kwargs)
+            if not (300 <= response.status_code < 400):
+                response._content = _read_capped(response, method, path)
+            return response
+        except requests.exceptions.SSLError as exc:
+            if watch.expired:
+                raise self._timed_out(method, path)
+            raise VeeamConnectionError(
+                'TLS connection to %s failed: %s. Trust the server with ca_path (a PEM CA bundle), or set '
+                'validate_certs to false to skip certificate checks' % (self.base_url, _reason(exc)))
+        except requests.exceptions.ConnectTimeout as exc:
+            if watch.expired:
+                raise self._timed_out(method, path)
+            raise _Dropped(exc, answered=False)
+        except (requests.exceptions.Timeout, urllib3.exceptions.TimeoutError):
+            raise self._timed_out(method, path)
+        except (requests.exceptions.ConnectionError, requests.exceptions.ChunkedEncodingError,
+                requests.exceptions.ContentDecodingError, urllib3.exceptions.HTTPError, OSError) as exc:
+            if watch.expired:
+                raise self._timed_out(method, path)
+            raise _Dropped(exc, answered=response is not None)
+        finally:
+            timer.cancel()
+            _CURRENT.watch = None
+            if response is not None:
+                response.close()
+
+    def _timed_out(self, method, path):
+        return VeeamConnectionError(
+            '%s %s: the server did not answer completely within %s seconds (option timeout)'
+            % (method, path, self.timeout))
+
     def close(self):
         self.session.close()
+
+
+# What one answer may weigh (INTERFACE.md section 1). The largest answer the clients ask for, a page of 500
+# jobs or task sessions, is a few MB.
+MAX_ANSWER_BYTES = 64 * 1024 * 1024
+_CHUNK = 256 * 1024
+
+
+def _read_capped(response, method, path):
+    """The body of a streamed answer, refused once it passes ``MAX_ANSWER_BYTES`` (before it is all read)."""
+    declared = response.headers.get('Content-Length')
+    if declared and declared.strip().isdigit() and int(declared) > MAX_ANSWER_BYTES:
+        raise _too_large(method, path, int(declared))
+    chunks = []
+    size = 0
+    for chunk in response.iter_content(_CHUNK):
+        size += len(chunk)
+        if size > MAX_ANSWER_BYTES:
+            raise _too_large(method, path)
+        chunks.append(chunk)
+    return b''.join(chunks)
+
+
+def _too_large(method, path, declared=None):
+    return VeeamProtocolError('the answer to %s %s is larger than %d MiB%s, the most the collection reads of one '
+                              'answer: is the server address right?'
+                              % (method, path, MAX_ANSWER_BYTES // (1024 * 1024),
+                                 ' (%d bytes announced)' % declared if declared else ''))
+
+
+def _redirect_error(method, path, response):
+    location = response.headers.get('Location')
+    where = ('to %s' % _shown_url(location)) if location else 'without a Location'
+    return VeeamProtocolError(
+        '%s %s was answered with HTTP %s, a redirect %s. The collection never follows redirects: the credentials, '
+        'session or token would go with them. If that address is your Veeam server, set server (VEEAM_SERVER) '
+        'and port (VEEAM_PORT) to it' % (method, path, response.status_code, where),
+        status=response.status_code, details={'location': _shown_url(location) if location else None})
+
+
+def _shown_url(url):
+    """A URL fit for a message: no user:password@ part, and not endless."""
+    parts = urlsplit(url.strip())
+    netloc = parts.netloc.rpartition('@')[2]
+    shown = urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+    return shown if len(shown) <= 300 else shown[:300] + '...'
+
+
+class _Dropped(Exception):
+    """The connection failed during one attempt (before or while the answer was read)."""
+
+    def __init__(self, exc, answered):
+        super(_Dropped, self).__init__(str(exc))
+        self.exc = exc
+        self.answered = answered
+
+    def error(self, base_url, method, path, attempts, idempotent):
+        if self.answered and not idempotent:
+            return VeeamConnectionError(
+                'the connection to %s broke while the answer to %s %s was read (%s): the server may have carried '
+                'it out, so it is not sent again; check the server before you run the task again'
+                % (base_url, method, path, _reason(self.exc)), details={'attempts': attempts})
+        return VeeamConnectionError('cannot reach %s (%s %s): %s' % (base_url, method, path, _reason(self.exc)),
+                                    details={'attempts': attempts})
+
+
+# -- the deadline of one exchange ------------------------------------------------------------------
+# Each thread sends one request at a time; the connection that carries it registers itself with the
+# thread's current watch, which shuts it down when the exchange's time is up.
+_CURRENT = threading.local()
+
+
+class _Watch:
+    def __init__(self):
+        self.expired = False
+        self.connections = []
+        self.lock = threading.Lock()
+
+    def attach(self, connection):
+        with self.lock:
+            self.connections.append(connection)
+            expired = self.expired
+        if expired:
+            _shut(connection)
+
+    def expire(self):
+        with self.lock:
+            self.expired = True
+            connections = list(self.connections)
+        for connection in connections:
+            _shut(connection)
+
+
+def _shut(connection):
+    sock = getattr(connection, 'sock', None)
+    if sock is not None:
+        try:
+            # the plain socket's shutdown: a blocked read in another thread returns at once
+            socket.socket.shutdown(sock, socket.SHUT_RDWR)
+        except (OSError, TypeError):
+            pass
+
+
+def _watched(connection):
+    watch = getattr(_CURRENT, 'watch', None)
+    if watch is not None:
+        watch.attach(connection)
+
+
+if HAS_REQUESTS:
+    class _WatchedConnection(urllib3.connection.HTTPSConnection):
+        def connect(self):
+            _watched(self)
+            return super(_WatchedConnection, self).connect()
+
+        def request(self, *args, **kwargs):
+            _watched(self)
+            return super(_WatchedConnection, self).request(*args, **kwargs)
+
+    class _WatchedPool(urllib3.connectionpool.HTTPSConnectionPool):
+        ConnectionCls = _WatchedConnection
+
+    class _DeadlineAdapter(HTTPAdapter):
+        """An HTTPAdapter whose https connections answer to the thread's deadline watch."""
+
+        def init_poolmanager(self, *args, **kwargs):
+            super(_DeadlineAdapter, self).init_poolmanager(*args, **kwargs)
+            self.poolmanager.pool_classes_by_scheme = dict(self.poolmanager.pool_classes_by_scheme, https=_WatchedPool)
+
+        def proxy_manager_for(self, *args, **kwargs):
+            manager = super(_DeadlineAdapter, self).proxy_manager_for(*args, **kwargs)
+            manager.pool_classes_by_scheme = dict(manager.pool_classes_by_scheme, https=_WatchedPool)
+            return manager
 
 
 def _reason(exc):

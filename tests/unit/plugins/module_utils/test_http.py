@@ -13,8 +13,17 @@ from urllib import request as urllib_request
 import pytest
 import requests
 
-from ansible_collections.backupops.veeam.plugins.module_utils._errors import VeeamCheckModeError, VeeamConnectionError
-from ansible_collections.backupops.veeam.plugins.module_utils._http import RetryPolicy, Transport, retry_after_seconds
+from ansible_collections.backupops.veeam.plugins.module_utils._errors import (
+    VeeamCheckModeError,
+    VeeamConnectionError,
+    VeeamProtocolError,
+)
+from ansible_collections.backupops.veeam.plugins.module_utils._http import (
+    MAX_ANSWER_BYTES,
+    RetryPolicy,
+    Transport,
+    retry_after_seconds,
+)
 
 
 @pytest.mark.parametrize('status', [500, 502, 503, 504, 520])
@@ -42,20 +51,28 @@ def test_throttling_waits_as_long_as_the_server_asks_even_for_changing_requests(
     assert policy.delay(1, idempotent=True, status=429) == policy.backoff_delay(1)
 
 
-class FakeResponse:
-    def __init__(self, status, body=None, headers=None):
-        self.status_code = status
-        self.headers = dict(headers or {})
-        self.text = json.dumps(body) if body is not None else ''
-        self._body = body
+class FakeResponse(requests.Response):
+    """A real requests.Response whose body streams from memory (``chunks``: the pieces the server sends; an
+    exception among them breaks the connection there)."""
 
-    def json(self):
-        if self._body is None:
-            raise ValueError('no JSON')
-        return self._body
+    def __init__(self, status, body=None, headers=None, chunks=None):
+        super(FakeResponse, self).__init__()
+        self.status_code = status
+        self.headers.update(headers or {})
+        data = json.dumps(body).encode('utf-8') if body is not None else b''
+        if body is not None:
+            self.headers.setdefault('Content-Type', 'application/json')
+        self.pieces = list(chunks) if chunks is not None else ([data] if data else [])
+        self._content = data if chunks is None else False
 
     def close(self):
-        pass
+        self.closed = True
+
+    def iter_content(self, chunk_size=1, decode_unicode=False):
+        for piece in self.pieces:
+            if isinstance(piece, Exception):
+                raise piece
+            yield piece
 
 
 def test_retry_after_from_vspc_body_or_header():
@@ -152,3 +169,58 @@ def test_ca_path_wins_over_the_ca_bundle_environment_variables(monkeypatch):
     transport.session = FakeSession([FakeResponse(200)])
     transport.send('GET', '/query')
     assert transport.session.kwargs['verify'] is False
+
+
+@pytest.mark.parametrize('status, location', [
+    (302, 'http://127.0.0.1:8080/api/query'),
+    (307, 'https://elsewhere.example:9398/api/sessionMngr/?v=latest'),
+    (308, 'https://admin:secret@veeam.example:9398/api/query'),
+    (301, '/api/other'),
+])
+def test_a_redirect_is_never_followed_and_names_the_status_and_location(status, location):
+    transport, sleeps = transport_with([FakeResponse(status, headers={'Location': location})])
+    with pytest.raises(VeeamProtocolError) as caught:
+        transport.send('GET', '/query')
+    message = caught.value.message
+    assert 'HTTP %d' % status in message and 'never follows redirects' in message
+    assert location.replace('admin:secret@', '') in message and 'secret' not in message
+    assert transport.session.kwargs['allow_redirects'] is False and len(transport.session.sent) == 1 and sleeps == []
+
+
+def test_only_https_is_mounted_and_a_link_is_followed_on_this_server_only():
+    transport = Transport('https://veeam.example:1280/api/v3')
+    assert list(transport.session.adapters) == ['https://']
+    for link in ('https://VSPC01.corp.example:1280/api/v3/asyncActions/1', 'http://evil.example/api/v3/asyncActions/1'):
+        assert transport.url(link) == 'https://veeam.example:1280/api/v3/asyncActions/1'
+
+
+def test_an_answer_over_the_cap_fails_without_being_read_whole():
+    announced = FakeResponse(200, headers={'Content-Length': str(MAX_ANSWER_BYTES + 1)}, chunks=[])
+    transport, dummy = transport_with([announced])
+    with pytest.raises(VeeamProtocolError) as caught:
+        transport.send('GET', '/query')
+    assert '64 MiB' in caught.value.message
+
+    served = []
+
+    def endless():
+        while True:
+            served.append(1)
+            yield b'x' * (1024 * 1024)
+    unannounced = FakeResponse(200, chunks=[])
+    unannounced.iter_content = lambda *args, **kwargs: endless()
+    transport, dummy = transport_with([unannounced])
+    with pytest.raises(VeeamProtocolError):
+        transport.send('GET', '/query')
+    assert len(served) == 65  # stopped at the first MiB past the cap
+
+
+def test_a_connection_broken_mid_answer_retries_a_read_but_never_a_start():
+    broken = requests.exceptions.ChunkedEncodingError('connection broken')
+    transport, sleeps = transport_with([FakeResponse(200, chunks=[b'{"da', broken]), FakeResponse(200, {'data': []})])
+    assert transport.send('GET', '/jobs').json() == {'data': []}
+    assert sleeps == [0.5]
+    transport, sleeps = transport_with([FakeResponse(200, chunks=[b'{"da', broken])])
+    with pytest.raises(VeeamConnectionError) as caught:
+        transport.send('POST', '/jobs/1/start')
+    assert 'may have carried it out' in caught.value.message and sleeps == []
