@@ -37,6 +37,22 @@ _ISO_TIME = re.compile(
     r'^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?\s*(Z|[+-]\d{2}:?\d{2})?$', re.IGNORECASE)
 
 
+# Veeam's answers nest a dozen levels at most; a deeper one is not the API, and would exhaust the stack of
+# whatever reads it next
+MAX_DEPTH = 64
+
+
+class _TooDeep(Exception):
+    pass
+
+
+def _depth_guard(path, key, value):
+    """xmltodict's postprocessor, called for every element and attribute: refuses what is nested too deep."""
+    if len(path) > MAX_DEPTH:
+        raise _TooDeep()
+    return key, value
+
+
 def parse_xml(text):
     """Parse an XML document; return ``(root element name, root content)``.
 
@@ -46,7 +62,10 @@ def parse_xml(text):
     """
     import xmltodict
     try:
-        document = xmltodict.parse(text, attr_prefix='')
+        document = xmltodict.parse(text, attr_prefix='', postprocessor=_depth_guard)
+    except _TooDeep:
+        raise VeeamProtocolError('the server answered with XML nested deeper than %d levels, which is not the Veeam API'
+                                 % MAX_DEPTH)
     except Exception as exc:  # expat raises its own ExpatError; anything else is equally unparsable
         raise VeeamProtocolError('the server answered with XML that cannot be parsed: %s' % exc)
     if not isinstance(document, dict) or len(document) != 1:
@@ -69,6 +88,9 @@ def parse_body(content_type, text, status=None):
             return None, json.loads(text)
         except ValueError as exc:
             raise VeeamProtocolError('the server answered with JSON that cannot be parsed: %s' % exc, status=status)
+        except RecursionError:
+            raise VeeamProtocolError('the server answered with JSON nested too deeply to parse, which is not the Veeam API',
+                                     status=status)
     if media_type.endswith('xml'):
         return parse_xml(text)
     snippet = ' '.join(text.strip().split())[:120]
