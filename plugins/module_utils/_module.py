@@ -11,13 +11,17 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import base64
+import json
 import os
 import re
 
 try:
-    from urllib.parse import urlsplit
+    from urllib.parse import quote, quote_plus, urlsplit
 except ImportError:  # pragma: no cover
+    from urllib import quote, quote_plus
     from urlparse import urlsplit
+from xml.sax.saxutils import escape as xml_escape
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
@@ -252,6 +256,7 @@ class VeeamModule:
         self.module = _AnsibleModule(argument_spec=spec, **kwargs)
         self.params = self.module.params
         self.internal = self.module.internal
+        self.warnings = []
         refused = sorted(set(self.internal) - set(internal))
         if refused:
             self.module.fail_json(msg='Unsupported parameters for (%s) module: %s' % (self.module._name, ', '.join(refused)))
@@ -260,29 +265,73 @@ class VeeamModule:
         if not HAS_XMLTODICT:
             self.module.fail_json(msg=missing_required_lib('xmltodict'), exception=str(XMLTODICT_IMPORT_ERROR))
 
+    def warn(self, text):
+        """A warning of the module's work: shown when the module exits, masked, on success and on failure alike."""
+        self.warnings.append(text)
+
     def register_secret(self, value):
-        """Mask a session id or token wherever it could appear in the module's output."""
-        if value:
-            self.module.no_log_values.add(value)
+        """Mask a session id or token, in every form it could be written in, wherever the module writes text."""
+        for form in secret_forms(value):
+            self.module.no_log_values.add(form)
+
+    def masked(self, text):
+        """``text`` with every secret replaced: for what Ansible does not mask itself (warnings)."""
+        return mask(text, self.module.no_log_values)
 
     def run(self, work, check=None):
         """Check the options (``check(params)``, before any request), open the client, ``work(client)``,
-        close the client (EM logoff, also on failure), then exit with the result ``work`` returned.
+        close the client (EM logoff, VBR logout, also on failure), then exit with the result ``work``
+        returned. The one exit of every module: failures and warnings leave here, masked. A result whose
+        ``failed`` is true fails the module with its ``msg`` and the rest of the result.
         """
         api = self.params['api']
-        warnings = []
+        for option in ('password', 'api_key'):
+            self.register_secret(self.params.get(option))
+        if self.params.get('username') and self.params.get('password'):
+            # the Basic logon header EM gets, which a server may echo back
+            self.register_secret(basic_credentials(self.params['username'], self.params['password']))
+        failure = None
         try:
             if check is not None:
                 check(self.params)
             client = open_client(self.params, check_mode=self.module.check_mode,
-                                 register_secret=self.register_secret, warn=warnings.append)
+                                 register_secret=self.register_secret, warn=self.warn)
             with client:
                 result = work(client)
+            if result.pop('failed', False):
+                failure = result
         except VeeamError as error:
-            for warning in warnings:
-                self.module.warn(warning)
-            self.module.fail_json(msg=error.message, api=api, **error.result())
-        for warning in warnings:
-            self.module.warn(warning)
+            failure = dict(error.result(), msg=error.message)
+        except RecursionError:
+            failure = dict(msg='an answer of the server was nested too deeply to read: it is not the Veeam API')
+        for warning in self.warnings:
+            self.module.warn(self.masked(warning))
+        if failure is not None:
+            self.module.fail_json(api=api, **failure)
         result.setdefault('changed', False)
         self.module.exit_json(api=api, **result)
+
+
+def basic_credentials(username, password):
+    """``user:password`` base64-encoded as in a Basic Authorization header (UTF-8, as Veeam decodes it)."""
+    return base64.b64encode(('%s:%s' % (username, password)).encode('utf-8')).decode('ascii')
+
+
+def secret_forms(value):
+    """A secret and the forms a server may echo it in: URL-encoded, base64, XML- and JSON-escaped."""
+    if not value:
+        return set()
+    text = str(value)
+    forms = set([text, quote(text, safe=''), quote_plus(text), xml_escape(text, {'"': '&quot;'}),
+                 json.dumps(text)[1:-1], base64.b64encode(text.encode('utf-8')).decode('ascii')])
+    return set(form for form in forms if form)
+
+
+def mask(text, secrets):
+    """``text`` with each of ``secrets`` replaced by ``********``, the longest first (one may contain another)."""
+    if not text:
+        return text
+    for secret in sorted(secrets, key=len, reverse=True):
+        if secret and secret in text:
+            text = text.replace(secret, '********')
+    return text

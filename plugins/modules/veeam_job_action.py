@@ -276,15 +276,14 @@ def main():
             return pending
         for result in results:
             for warning in result.pop('warnings'):
-                module.warn(warning)
+                veeam.warn(warning)
             diff = result.pop('diff', None)
             if module._diff and diff:
                 result['diff'] = diff
         if params['jobs'] is None:
             outcome = results[0]
-            if outcome['failed']:
-                module.fail_json(api=params['api'], **outcome)
-            outcome.pop('failed')
+            if not outcome['failed']:
+                outcome.pop('failed')
             return outcome
         for target, result in zip(targets, results):
             result['item'] = target
@@ -293,8 +292,8 @@ def main():
         if module._diff:
             summary['diff'] = [result.pop('diff') for result in results if 'diff' in result]
         if failed:
-            module.fail_json(api=params['api'], msg='%d of %d jobs failed: %s' % (
-                len(failed), len(results), '; '.join(result['msg'] for result in failed)), **summary)
+            return dict(summary, failed=True, msg='%d of %d jobs failed: %s' % (
+                len(failed), len(results), '; '.join(result['msg'] for result in failed)))
         summary['msg'] = '%d jobs handled, %d changed' % (len(results), sum(1 for r in results if r['changed']))
         return summary
 

@@ -204,9 +204,7 @@ def main():
             return pending
         result = final_result(results[0])
         for warning in result.pop('warnings'):
-            module.warn(warning)
-        if result.pop('failed'):
-            module.fail_json(api=params['api'], **result)
+            veeam.warn(warning)
         return result
 
     veeam.run(work, check=check)

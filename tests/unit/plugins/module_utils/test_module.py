@@ -10,6 +10,9 @@ import pytest
 
 from ansible_collections.backupops.veeam.plugins.module_utils._errors import VeeamOptionError
 from ansible_collections.backupops.veeam.plugins.module_utils._module import (
+    basic_credentials,
+    mask,
+    secret_forms,
     base_url,
     check_api_version,
     check_credentials,
@@ -130,3 +133,17 @@ def test_bad_api_version_names_the_option(given, words):
         check_api_version(given)
     for word in words:
         assert word in caught.value.message
+
+
+def test_every_form_of_a_secret_is_masked_the_longest_first():
+    password = 'p@ss w0rd/+&=%\u00fc"<>'
+    forms = secret_forms(password) | secret_forms(basic_credentials('CORP\\op', password))
+    echoed = ('refused grant_type=password&username=op&password=p%40ss+w0rd%2F%2B%26%3D%25%C3%BC%22%3C%3E; '
+              'header Basic Q09SUFxvcDpwQHNzIHcwcmQvKyY9JcO8Ijw+; body "p@ss w0rd/+&=%\\u00fc\\"<>"; '
+              'xml p@ss w0rd/+&amp;=%\u00fc&quot;&lt;&gt;; plain p@ss w0rd/+&=%\u00fc"<>; path p%40ss%20w0rd%2F%2B%26%3D%25%C3%BC%22%3C%3E')
+    masked = mask(echoed, forms)
+    assert masked.count('********') == 6, masked
+    for form in forms:
+        assert form not in masked
+    assert mask('nothing secret here', forms) == 'nothing secret here'
+    assert secret_forms(None) == set() and secret_forms('') == set()
