@@ -184,22 +184,38 @@ class EMClient:
             raise VeeamProtocolError('Enterprise Manager accepted the logon but sent no %s header' % SESSION_HEADER)
         self._register_secret(token)
         self._session_token = token
-        root, body = parse_body(response.headers.get('Content-Type'), response.text, response.status_code)
-        session_id = to_text(ci_get(body, 'SessionId'))
+        # the session exists from here on: its address comes from the 201's Location until the body says better,
+        # so an answer whose body cannot be read still has its session logged off
+        self._logoff_path = self._session_path(response.headers.get('Location'))
+        try:
+            root, body = parse_body(response.headers.get('Content-Type'), response.text, response.status_code)
+        except VeeamError:
+            self.logoff(close=False)
+            raise
+        session_id = to_text(ci_get(body, 'SessionId')) if isinstance(body, dict) else None
         if session_id:
             self._register_secret(session_id)
-        delete = em_link(body or {}, 'Delete')
+        delete = em_link(body, 'Delete') if isinstance(body, dict) else None
         if delete and ci_get(delete, 'Href'):
             self._logoff_path = relative(ci_get(delete, 'Href'))
         elif session_id:
             self._logoff_path = '/logonSessions/%s' % session_id
-        else:
-            self._logoff_path = None
 
-    def logoff(self):
+    def _session_path(self, location):
+        """``/logonSessions/{id}`` from the logon answer's Location header (the id is a secret too), else None."""
+        path = relative(location or '')
+        match = re.match(r'^/logonSessions/([^/?]+)/?$', path, re.IGNORECASE)
+        if not match:
+            return None
+        self._register_secret(match.group(1))
+        return '/logonSessions/%s' % match.group(1)
+
+    def logoff(self, close=True):
         """Delete the logon session. Never raises: a failed logoff is a warning, the session expires by itself."""
         token, path = self._session_token, self._logoff_path
         self._session_token = None
+        if token and not path:
+            self._warn('Enterprise Manager named no logon session to delete; it expires after 15 idle minutes')
         try:
             if token and path:
                 response = self.transport.send('DELETE', path, headers={SESSION_HEADER: token}, idempotent=True,
@@ -209,9 +225,11 @@ class EMClient:
                     self._warn('Enterprise Manager did not log the session off (HTTP %s); it expires after 15 idle minutes'
                                % response.status_code)
         except VeeamError as exc:
-            self._warn('could not log off from Enterprise Manager: %s' % exc.message)
+            # the message names the path, and the path the session id: the module masks it, but say it without
+            self._warn('could not log off from Enterprise Manager: %s' % exc.message.replace(path, '/logonSessions/...'))
         finally:
-            self.transport.close()
+            if close:
+                self.transport.close()
 
     # -- requests ------------------------------------------------------------------------------
     def send(self, method, path, params=None, idempotent=None, xml_body=None):

@@ -9,6 +9,7 @@ __metaclass__ = type
 import base64
 
 import pytest
+from scripted import Scripted, xml
 
 from ansible_collections.backupops.veeam.plugins.module_utils._em import (
     EMClient,
@@ -19,7 +20,7 @@ from ansible_collections.backupops.veeam.plugins.module_utils._em import (
     relative,
     server_condition,
 )
-from ansible_collections.backupops.veeam.plugins.module_utils._errors import VeeamOptionError
+from ansible_collections.backupops.veeam.plugins.module_utils._errors import VeeamOptionError, VeeamProtocolError
 
 GUID = '7f3d7e7a-1c55-4a57-b4a8-2f1b8c0e6d11'
 
@@ -81,3 +82,18 @@ def test_next_page_prefers_the_next_link_then_page_numbers():
     last = {'PagingInfo': {'PageNum': 3, 'PagesCount': 3, 'Links': [{'Rel': 'Last', 'Href': 'x'}]}}
     assert EMClient._next_page(last, {'type': 'Job', 'page': 3}) is None
     assert EMClient._next_page({}, {'type': 'Job'}) is None
+
+
+def test_a_logon_whose_body_cannot_be_read_is_still_logged_off_by_its_location():
+    server = Scripted()
+    server.route('POST', '/sessionMngr/', xml(201, '<LogonSession><broken', headers={
+        'X-RestSvcSessionId': 'c2Vzc2lvbg==', 'Location': 'https://em01:9398/api/logonSessions/' + GUID}))
+    server.route('DELETE', '/logonSessions/' + GUID, xml(204, ''))
+    secrets = []
+    client = EMClient(server, 'admin', 'pw', register_secret=secrets.append)
+    with pytest.raises(VeeamProtocolError):
+        with client:
+            pass
+    [logoff] = server.requests('DELETE')
+    assert logoff.path == '/logonSessions/' + GUID
+    assert 'c2Vzc2lvbg==' in secrets and GUID in secrets
