@@ -63,6 +63,29 @@ def test_a_failure_fails_at_the_end_and_every_job_is_reported(simulator, api, tm
     assert starts(simulator) == 3
 
 
+START_PREFIX = {'em': '/api/jobs/', 'vspc': '/api/v3/infrastructure/backupServers/jobs/', 'vbr': '/api/v1/jobs/'}
+
+
+@pytest.mark.compat
+def test_a_refused_start_is_reported_with_the_others_and_fails_at_the_end(simulator, api, tmp_path):
+    names = ['Offsite Backup Copy', 'File Server Backup']
+    simulator.configure_job(simulator.job('Offsite Backup Copy')['id'], duration=2)
+    refused = simulator.job('File Server Backup')['id']
+    simulator.fault(api=api, method='POST', path_prefix=START_PREFIX[api] + refused, status=409,
+                    message='The job is disabled by the administrator')
+    run = role_play(tmp_path, simulator, api, {'run_and_wait_jobs': names, 'run_and_wait_poll_interval': 1})
+    assert run.rc != 0
+    assert 'has no attribute' not in run.output and 'Traceback' not in run.output, run.output[-3000:]
+    report = run.task('Report the runs')['msg']
+    assert len(report) == 2, report
+    assert report[0].startswith('ok     Offsite Backup Copy: Success in '), report
+    assert report[1].startswith('FAILED File Server Backup: no run (job '), report
+    assert 'HTTP 409' in report[1], report
+    failure = run.task('Fail when a run failed')['msg']
+    assert failure.startswith('run_and_wait: 1 of 2 runs failed:') and 'File Server Backup: no run' in failure, failure
+    assert starts(simulator) == 1
+
+
 def test_a_running_job_is_awaited_not_started_again(simulator, api, tmp_path):
     # by id: the one on vbr-dr-01 where the API sees every server (the VBR REST API is vbr-prod-01's own)
     job = simulator.job('Daily Backup', server='vbr-prod-01.corp.example' if api == 'vbr' else 'vbr-dr-01.corp.example')
