@@ -79,7 +79,12 @@ options:
     type: path
   timeout:
     description:
-      - Seconds to wait for the answer to one HTTP request.
+      - Seconds one attempt of an HTTP request may take from the moment it is sent to the last byte of the
+        answer, connecting and the whole body included. A server that answers more slowly, or sends its answer
+        a little at a time, fails the request with a message naming this option; a request that timed out is
+        not sent again.
+      - A read may be sent up to four times (see the notes), so one request ends within four times this value
+        plus 3.5 seconds of backoff, and any wait an HTTP 429 answer asks for (at most 120 seconds each).
       - If not set, the value of the E(VEEAM_TIMEOUT) environment variable is used.
     type: int
     default: 30
@@ -104,7 +109,17 @@ notes:
     (start, stop, retry, schedule changes) are never sent twice after a failure.
   - An expired Enterprise Manager session or VSPC token is replaced by logging on again; an expired VBR token
     is renewed with its refresh token, which works once.
-  - No password, token, API key or session id is returned, logged or written to disk.
+  - Redirects are never followed. Veeam's APIs do not redirect, and a request that followed one would carry the
+    password, session id or token to wherever the server points, even to plain C(http://). Any HTTP 3xx answer
+    fails the module with a message naming the status and the C(Location), so a user who gave the wrong address
+    sees where the server points. Only C(https://) is ever used.
+  - One answer may be at most 64 MiB, and nested at most 64 levels (XML) or as deep as Python can parse (JSON); a
+    larger or deeper answer is not the Veeam API, and fails the module without being read whole.
+  - No password, token, API key or session id is returned, logged or written to disk. The password, the Basic
+    credentials built from it, tokens and session ids are also masked in their URL-encoded, base64, XML- and
+    JSON-escaped forms, in results, messages and warnings, including text a server echoes back.
+  - The security model (what is sent where, what is kept, what is masked) is in the collection's
+    C(docs/security.md).
 requirements:
   - requests
   - xmltodict
