@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, backupops.veeam contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Time listing every agent job and the last 1000 agent sessions at --scale N, on both APIs.
+"""Time listing every agent job and the last 1000 agent sessions at --scale N, on em and vspc.
 
 Run with `make bench-agent` (or: PYTHONPATH=tests:tests/integration:build/collections .venv/bin/python
 bench/bench_agent_info.py --scale 5000 --rounds 5). Prints a Markdown table; --write appends it to

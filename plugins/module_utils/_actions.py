@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, backupops.veeam contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""What veeam_job_action does, on either API: pick the jobs, read their state, act only on a
+"""What veeam_job_action does, on any of the three APIs: pick the jobs, read their state, act only on a
 difference, find and wait for the run. Internal to this collection, may change without notice.
 
 The clients supply the API-specific steps: ``find_jobs``, ``read_job``, ``latest_session``,

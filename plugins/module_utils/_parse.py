@@ -206,7 +206,7 @@ def to_text(value):
 
 
 def parse_time(value):
-    """Parse an ISO 8601 time as both APIs write it (any fraction length, Z, offsets, or none = UTC)."""
+    """Parse an ISO 8601 time as the three APIs write it (any fraction length, Z, offsets, or none = UTC)."""
     if not value or not isinstance(value, str):
         return None
     match = _ISO_TIME.match(value.strip())

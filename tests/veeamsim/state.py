@@ -1,6 +1,6 @@
 # Copyright: (c) 2026, backupops.veeam contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""One stateful model behind both APIs.
+"""One stateful model behind the three APIs (em, vspc, vbr).
 
 Nothing runs in the background: a session's state is computed from its timestamps whenever it is read,
 so a started job "runs" for its configured duration and ends with its configured outcome by itself.
