@@ -313,26 +313,27 @@ class _Watch:
         self.lock = threading.Lock()
 
     def attach(self, connection):
+        # the socket itself too: an answer that closes the connection (Connection: close, HTTP/1.0) makes http.client
+        # drop connection.sock while the body is still read from that socket
         with self.lock:
-            self.connections.append(connection)
+            self.connections.append((connection, getattr(connection, 'sock', None)))
             expired = self.expired
         if expired:
-            _shut(connection)
+            _shut(connection, getattr(connection, 'sock', None))
 
     def expire(self):
         with self.lock:
             self.expired = True
             connections = list(self.connections)
-        for connection in connections:
-            _shut(connection)
+        for connection, sock in connections:
+            _shut(connection, sock)
 
 
-def _shut(connection):
-    sock = getattr(connection, 'sock', None)
-    if sock is not None:
+def _shut(connection, sock=None):
+    for each in set(filter(None, (sock, getattr(connection, 'sock', None)))):
         try:
             # the plain socket's shutdown: a blocked read in another thread returns at once
-            socket.socket.shutdown(sock, socket.SHUT_RDWR)
+            socket.socket.shutdown(each, socket.SHUT_RDWR)
         except (OSError, TypeError):
             pass
 
