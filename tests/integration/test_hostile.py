@@ -345,7 +345,7 @@ def test_secrets_echoed_by_the_server_are_masked_everywhere(simulator, api, prox
     # every path was taken: the listing echoed (and was masked), the logoff / logout gave a (masked) warning
     assert len(proxy.answered_by('echo')) == 3
     for run in (plain, verbose):
-        result = assert_failed_cleanly(run, 'echoed secrets', api, 'HTTP 409', 'Conflict. You sent: ', '********')
+        assert_failed_cleanly(run, 'echoed secrets', api, 'HTTP 409', 'Conflict. You sent: ', '********')
         if api in ('em', 'vbr'):
             warnings = [line for line in run.output.splitlines() if '[WARNING]: could not log' in line]
             assert len(warnings) == 1, run.output[-3000:]
