@@ -12,10 +12,8 @@ __metaclass__ = type
 
 import base64
 import re
-import threading
 import time
 from collections import OrderedDict
-from concurrent.futures import ThreadPoolExecutor, wait
 from itertools import islice
 from xml.sax.saxutils import escape as xml_escape
 
@@ -24,6 +22,17 @@ try:
 except ImportError:  # pragma: no cover
     from urlparse import urlsplit
 
+from ansible_collections.backupops.veeam.plugins.module_utils._client import VeeamClient
+from ansible_collections.backupops.veeam.plugins.module_utils._em_shapes import (
+    em_items,
+    em_job,
+    em_link,
+    em_machine_key,
+    em_machine_name,
+    em_platform,
+    em_session,
+    task_summary,
+)
 from ansible_collections.backupops.veeam.plugins.module_utils._errors import (
     VeeamAuthError,
     VeeamError,
@@ -33,26 +42,22 @@ from ansible_collections.backupops.veeam.plugins.module_utils._errors import (
     VeeamTaskError,
     VeeamTimeoutError,
     VeeamUnsupportedError,
-    http_error,
 )
-from ansible_collections.backupops.veeam.plugins.module_utils._machines import candidate, machine_state, restore_point
 from ansible_collections.backupops.veeam.plugins.module_utils._normalize import (
     RESULTS,
     apply_last_session,
-    em_job,
-    em_session,
+    candidate,
+    machine_state,
+    restore_point,
     select_sessions,
     uid_id,
 )
 from ansible_collections.backupops.veeam.plugins.module_utils._parse import (
     ci_get,
-    em_items,
-    em_link,
     format_time,
     guid_of,
     is_guid,
     parse_body,
-    to_bool,
     to_int,
     to_text,
     utc_time,
@@ -60,8 +65,6 @@ from ansible_collections.backupops.veeam.plugins.module_utils._parse import (
 
 SESSION_HEADER = 'X-RestSvcSessionId'
 PAGE_SIZE = 500
-# pages after the first (which tells the page count) of a full listing are fetched by this many threads
-PAGE_WORKERS = 4
 # up to this many jobs, their latest sessions are fetched with one JobUid filter per page of jobs
 LAST_SESSION_CHUNK = 20
 # a machine's lookup reads its newest restore points, this many: all of them for most machines, which tells that no
@@ -127,54 +130,31 @@ def relative(href):
     return path + ('?' + parts.query if parts.query else '')
 
 
-def task_summary(task):
-    result = ci_get(task, 'Result') or {}
-    return {
-        'id': to_text(ci_get(task, 'TaskId')),
-        'state': to_text(ci_get(task, 'State')),
-        'operation': to_text(ci_get(task, 'Operation')),
-        'success': to_bool(ci_get(result, 'Success')),
-        'message': to_text(ci_get(result, 'Message')),
-    }
-
-
-class EMClient:
+class EMClient(VeeamClient):
     """One Enterprise Manager logon session, used as a context manager: logon on entry, logoff on exit."""
 
     api = 'em'
+    title = 'Enterprise Manager'
+    accept = 'application/xml'
 
     def __init__(self, transport, username, password, register_secret=None, warn=None):
-        self.transport = transport
+        super(EMClient, self).__init__(transport, register_secret=register_secret, warn=warn)
         self._username = username
         self._password = password
-        self._register_secret = register_secret or (lambda value: None)
-        self._warn = warn or (lambda message: None)
         self._session_token = None
         self._logoff_path = None
-        self._logon_lock = threading.Lock()
         self._tasks_by_name = {}  # machine name -> a future of its newest task sessions, asked for with its lookup
 
     # -- session -------------------------------------------------------------------------------
-    def __enter__(self):
-        self.logon()
-        return self
-
-    def __exit__(self, *exc_info):
-        # a lookup's task sessions may still be on their way (asked for in advance, never read): the session stays
-        # open until they are back
-        wait(list(self._tasks_by_name.values()))
-        self.logoff()
-        return False
-
-    def logon(self):
+    def log_on(self):
         response = self.transport.send(
             'POST', '/sessionMngr/', params={'v': 'latest'}, idempotent=True, auth_request=True,
             headers={'Authorization': basic_auth_header(self._username, self._password), 'Accept': 'application/xml'})
         if response.status_code == 401:
             raise VeeamAuthError('Enterprise Manager refused the logon of user %r: check username and password'
-                                 % self._username, status=401, server_message=self._error_message(response))
+                                 % self._username, status=401, server_message=self.error_message(self.body_or_none(response)))
         if response.status_code not in (200, 201):
-            self._raise(response, 'logon')
+            raise self.failure(response, 'logon')
         token = response.headers.get(SESSION_HEADER)
         if not token:
             if not response.text.strip():
@@ -190,7 +170,7 @@ class EMClient:
         try:
             root, body = parse_body(response.headers.get('Content-Type'), response.text, response.status_code)
         except VeeamError:
-            self.logoff(close=False)
+            self.log_off()
             raise
         session_id = to_text(ci_get(body, 'SessionId')) if isinstance(body, dict) else None
         if session_id:
@@ -210,7 +190,7 @@ class EMClient:
         self._register_secret(match.group(1))
         return '/logonSessions/%s' % match.group(1)
 
-    def logoff(self, close=True):
+    def log_off(self):
         """Delete the logon session. Never raises: a failed logoff is a warning, the session expires by itself."""
         token, path = self._session_token, self._logoff_path
         self._session_token = None
@@ -227,54 +207,25 @@ class EMClient:
         except VeeamError as exc:
             # the message names the path, and the path the session id: the module masks it, but say it without
             self._warn('could not log off from Enterprise Manager: %s' % exc.message.replace(path, '/logonSessions/...'))
-        finally:
-            if close:
-                self.transport.close()
 
     # -- requests ------------------------------------------------------------------------------
-    def send(self, method, path, params=None, idempotent=None, xml_body=None):
-        """Send with the session header; log on again once when the session has expired (401)."""
-        for attempt in (1, 2):
-            token = self._session_token
-            headers = {SESSION_HEADER: token, 'Accept': 'application/xml'}
-            if xml_body is not None:
-                headers['Content-Type'] = 'application/xml'  # EM reads XML bodies in the order of the XSD
-            response = self.transport.send(method, path, params=params, idempotent=idempotent, headers=headers,
-                                           data=xml_body.encode('utf-8') if xml_body is not None else None)
-            if response.status_code == 401 and attempt == 1:
-                # sessions expire after 15 idle minutes; a 401 means nothing was done, so resending is safe.
-                # Parallel workers share the session: the first one to see the 401 logs on for all.
-                with self._logon_lock:
-                    if self._session_token == token:
-                        self.logon()
-                continue
-            return response
+    def credential_headers(self):
+        return {SESSION_HEADER: self._session_token}
 
-    def request(self, method, path, params=None, expect=(200,), idempotent=None, xml_body=None):
-        """Send and parse; raise a VeeamError for any status not in ``expect``. Returns ``(root, body)``."""
-        response = self.send(method, path, params=params, idempotent=idempotent, xml_body=xml_body)
-        if response.status_code not in expect:
-            self._raise(response, '%s %s' % (method, path))
-        return parse_body(response.headers.get('Content-Type'), response.text, response.status_code)
-
-    def get(self, path, params=None):
-        return self.request('GET', path, params=params)[1]
+    def renew(self, sent):
+        # sessions expire after 15 idle minutes. Parallel workers share the session: the first one to see the 401
+        # logs on for all
+        if sent.get(SESSION_HEADER) == self._session_token:
+            self.log_on()
 
     @staticmethod
-    def _error_message(response):
-        try:
-            dummy, body = parse_body(response.headers.get('Content-Type'), response.text, response.status_code)
-        except VeeamError:
-            return None
+    def error_message(body):
         return to_text(ci_get(body, 'Message')) if isinstance(body, dict) else None
 
-    def _raise(self, response, what):
-        status = response.status_code
-        server_message = self._error_message(response)
-        if server_message is None:
-            # not an Error body: HTML from a proxy, an empty answer... say what it was
-            parse_body(response.headers.get('Content-Type'), response.text, status)
-        raise http_error(what, status, server_message)
+    def request_xml(self, method, path, xml_body, params=None, expect=(200,)):
+        """Send an XML body (EM reads XML bodies in the order of the XSD); never sent twice."""
+        return self.request(method, path, params=params, data=xml_body.encode('utf-8'), idempotent=False,
+                            headers={'Content-Type': 'application/xml'}, expect=expect)
 
     # -- query service -------------------------------------------------------------------------
     def query(self, query_type, conditions=None, sort_desc=None, page_size=PAGE_SIZE, everything=False):
@@ -291,21 +242,20 @@ class EMClient:
         if sort_desc:
             params['sortDesc'] = sort_desc
         bucket = query_type + 's'
-        dummy, body = self.request('GET', '/query', params=params)
+        body = self.request('GET', '/query', params=params)
         yield from em_items(ci_get(body, 'Entities'), bucket, query_type)
         if everything:
             pages = to_int(ci_get(ci_get(body, 'PagingInfo') or {}, 'PagesCount')) or 1
 
             def page(number):
                 return em_items(ci_get(self.get('/query', params=dict(params, page=number)), 'Entities'), bucket, query_type)
-            with ThreadPoolExecutor(max_workers=PAGE_WORKERS) as pool:
-                for entities in pool.map(page, range(2, pages + 1)):
-                    yield from entities
+            for entities in self.side_by_side(page, range(2, pages + 1)):
+                yield from entities
             return
         next_page = self._next_page(body, params)
         while next_page is not None:
             path, next_params = next_page
-            dummy, body = self.request('GET', path, params=next_params)
+            body = self.request('GET', path, params=next_params)
             yield from em_items(ci_get(body, 'Entities'), bucket, query_type)
             next_page = self._next_page(body, next_params)
 
@@ -458,8 +408,8 @@ class EMClient:
         """
         word = {'start': 'sync' if job['type'] == 'BackupCopy' else 'start', 'stop': 'stop', 'retry': 'retry',
                 'enable': 'toggleScheduleEnabled', 'disable': 'toggleScheduleEnabled'}[action]
-        dummy, task = self.request('POST', self._job_path(job), params={'action': word}, expect=(200, 201, 202),
-                                   idempotent=False)
+        task = self.request('POST', self._job_path(job), params={'action': word}, expect=(200, 201, 202),
+                            idempotent=False)
         return {'task': self.wait_task(task, timeout=task_timeout, poll_interval=0.5), 'session': None}
 
     def latest_sessions(self, jobs):
@@ -500,14 +450,10 @@ class EMClient:
         asked for at the same time (``_tasks_of``).
         """
         kinds = ['vm', 'computer'] if kind == 'any' else [kind]
-        pool = ThreadPoolExecutor(max_workers=len(kinds) + 1)
-        try:
-            # the machine's task sessions only need its name: asked for now, on every server, and read by
-            # machine_state when the name found is the same
-            self._tasks_by_name[name] = pool.submit(self._task_query, name, server=backup_server)
-            found = list(pool.map(lambda each: self._machines_of_kind(each, name, backup_server), kinds))
-        finally:
-            pool.shutdown(wait=False)
+        # the machine's task sessions only need its name: asked for now, on every server, and read by
+        # machine_state when the name found is the same
+        self._tasks_by_name[name] = self.in_advance(self._task_query, name, server=backup_server)
+        found = self.side_by_side(lambda each: self._machines_of_kind(each, name, backup_server), kinds)
         return [machine for machines in found for machine in machines]
 
     def _task_query(self, name, server=None, server_uid=None):
@@ -613,7 +559,7 @@ class EMClient:
         if not session_id:
             return None
         try:
-            dummy, entity = self.request('GET', '/backupSessions/%s' % session_id, params={'format': 'Entity'})
+            entity = self.request('GET', '/backupSessions/%s' % session_id, params={'format': 'Entity'})
         except VeeamNotFoundError:
             return None
         uid = to_text(ci_get(entity, 'JobUid'))
@@ -638,14 +584,13 @@ class EMClient:
         ref = machine['_candidate']['_ref']
         spec = ('<?xml version="1.0" encoding="utf-8"?><QuickBackupStartupSpec xmlns="http://www.veeam.com/ent/v1.0">'
                 '<VmRef>%s</VmRef></QuickBackupStartupSpec>' % xml_escape(ref['vm_ref']))
-        dummy, task = self.request('POST', '/backupServers/%s' % machine['backup_server_id'],
-                                   params={'action': 'quickbackup'}, expect=(200, 201, 202), idempotent=False,
-                                   xml_body=spec)
+        task = self.request_xml('POST', '/backupServers/%s' % machine['backup_server_id'], spec,
+                                params={'action': 'quickbackup'}, expect=(200, 201, 202))
         summary, finished = self.wait_task_entity(task, timeout=task_timeout, poll_interval=0.5)
         job, session = machine['_job'], None
         link = em_link(finished, 'Related', 'BackupJobSession') or em_link(finished, 'Related')
         if link and ci_get(link, 'Href'):
-            dummy, entity = self.request('GET', relative(ci_get(link, 'Href')))
+            entity = self.request('GET', relative(ci_get(link, 'Href')))
             session = em_session(entity)
             if session['job_id']:
                 job = dict(job or {}, id=session['job_id'], uid=to_text(ci_get(entity, 'JobUid')),
@@ -655,24 +600,3 @@ class EMClient:
 
 POINT_QUERIES = {'vm': ('VmRestorePoint', 'VmDisplayName'), 'computer': ('AgentRestorePoint', 'ComputerName')}
 
-
-def em_machine_name(kind, point):
-    """The machine's name on a restore point: a VM point's VmDisplayName; for a computer, its Name up to the ``@``
-    (``rhel72@2025-12-17 02:01:05``)."""
-    name = to_text(ci_get(point, 'Name')) or ''
-    if kind == 'vm':
-        return to_text(ci_get(point, 'VmDisplayName')) or name.rsplit('@', 1)[0] or None
-    return name.rsplit('@', 1)[0] if '@' in name else (name or None)
-
-
-def em_machine_key(kind, point):
-    """What tells two machines of one name apart: the backup server, and the VM's reference (else its name)."""
-    server = guid_of(ci_get(em_link(point, 'Up', 'BackupServerReference') or {}, 'Href')) or ''
-    ref = to_text(ci_get(point, 'HierarchyObjRef')) if kind == 'vm' else None
-    return (kind, server.lower(), (ref or em_machine_name(kind, point) or '').lower())
-
-
-def em_platform(vm_ref):
-    """The platform word of a HierarchyObjRef: ``urn:VMware:Vm:...`` gives VMware (HyperV, vCloud likewise)."""
-    parts = (vm_ref or '').split(':')
-    return parts[1] if len(parts) > 3 and parts[0].lower() == 'urn' else None

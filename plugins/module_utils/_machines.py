@@ -42,31 +42,6 @@ LOOKUP_WORKERS = 8
 _IPV4 = re.compile(r'^\d{1,3}(?:\.\d{1,3}){3}$')
 
 
-# -- the dicts ---------------------------------------------------------------------------------
-def candidate(name, kind, platform=None, backup_server_id=None, backup_server_name=None, ref=None):
-    """A machine a client found: what every API tells at once, and ``_ref``, the client's own data about it."""
-    return {'name': name, 'kind': kind, 'platform': platform, 'backup_server_id': backup_server_id,
-            'backup_server_name': backup_server_name, '_ref': ref if ref is not None else {}}
-
-
-def restore_point(point_id, creation_time, point_type=None, job_id=None, job_name=None, backup_id=None, raw=None):
-    """A restore point dict; ``raw`` (the server's representation) is kept only when it is given."""
-    point = {'id': point_id, 'creation_time': creation_time, 'type': point_type, 'job_id': job_id,
-             'job_name': job_name, 'backup_id': backup_id}
-    if raw is not None:
-        point['raw'] = raw
-    return point
-
-
-def machine_state(restore_points=None, latest=None, job_id=None, job_name=None, last_result=None, last_message=None,
-                  job=None, platform=None, raw=None):
-    """What a client's ``machine_state`` returns. ``latest`` defaults to the newest of ``restore_points``."""
-    points = sorted(restore_points or [], key=lambda point: point['creation_time'] or '', reverse=True)
-    return {'restore_points': points, 'latest': latest or (points[0]['creation_time'] if points else None),
-            'job_id': job_id, 'job_name': job_name, 'last_result': last_result, 'last_message': last_message,
-            'job': job, 'platform': platform, 'raw': raw}
-
-
 def unknown_machine(item):
     """The answer for a name that matches no machine: not a failure, an unprotected machine."""
     machine = dict((key, None) for key in MACHINE_KEYS)

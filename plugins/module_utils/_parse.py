@@ -130,41 +130,6 @@ def as_list(value):
     return [value]
 
 
-def em_items(container, bucket, item):
-    """Items of an EM list wrapper: XML ``<Jobs><Job/>...</Jobs>`` or JSON ``{"Jobs": {"Jobs": [...]}}``."""
-    wrapper = ci_get(container, bucket)
-    if wrapper is None:
-        # EM's JSON names some buckets after the item (Entities.AgentBackupJob.AgentBackupJobs)
-        wrapper = ci_get(container, item)
-    if wrapper is None:
-        return []
-    if isinstance(wrapper, list):
-        return wrapper
-    found = ci_get(wrapper, item)
-    if found is None:
-        found = ci_get(wrapper, bucket)
-    return as_list(found)
-
-
-def em_links(entity):
-    """The ``Links`` of an EM entity as a list of dicts with Rel, Href, Name, Type."""
-    links = ci_get(entity, 'Links')
-    if isinstance(links, dict):
-        links = ci_get(links, 'Link')
-    return [link for link in as_list(links) if isinstance(link, dict)]
-
-
-def em_link(entity, rel, link_type=None):
-    """The first link with that Rel (and Type, when given), or None."""
-    for link in em_links(entity):
-        if (ci_get(link, 'Rel') or '').lower() != rel.lower():
-            continue
-        if link_type and (ci_get(link, 'Type') or '').lower() != link_type.lower():
-            continue
-        return link
-    return None
-
-
 def guid_of(value):
     """The GUID in a URN (``urn:veeam:Job:<guid>``) or an Href; None when there is none."""
     if not value:

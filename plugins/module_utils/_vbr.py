@@ -14,9 +14,10 @@ import re
 import threading
 import time
 from collections import OrderedDict
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 from itertools import islice
 
+from ansible_collections.backupops.veeam.plugins.module_utils._client import VeeamClient
 from ansible_collections.backupops.veeam.plugins.module_utils._errors import (
     VeeamAuthError,
     VeeamError,
@@ -26,12 +27,12 @@ from ansible_collections.backupops.veeam.plugins.module_utils._errors import (
     VeeamUnsupportedError,
     http_error,
 )
-from ansible_collections.backupops.veeam.plugins.module_utils._machines import candidate, machine_state, restore_point
 from ansible_collections.backupops.veeam.plugins.module_utils._normalize import (
     RESULTS,
+    candidate,
+    machine_state,
+    restore_point,
     select_sessions,
-    vbr_job,
-    vbr_session,
 )
 from ansible_collections.backupops.veeam.plugins.module_utils._parse import (
     format_time,
@@ -40,202 +41,63 @@ from ansible_collections.backupops.veeam.plugins.module_utils._parse import (
     parse_body,
     utc_time,
 )
+from ansible_collections.backupops.veeam.plugins.module_utils._vbr_shapes import (
+    AGENT_JOBS,
+    QUICK_BACKUP_WORDS,
+    RETRY,
+    Revision,
+    SUPPORTED_REVISIONS,
+    is_agent_type,
+    schedule_of,
+    served_revisions,
+    vbr_error_text,
+    vbr_family,
+    vbr_job,
+    vbr_last_task,
+    vbr_machine_key,
+    vbr_object_kind,
+    vbr_point_machine,
+    vbr_session,
+)
 
 VERSION_HEADER = 'x-api-version'
+PAGE_LIMIT = 500
 JOBS = '/api/v1/jobs'
 STATES = '/api/v1/jobs/states'
 SESSIONS = '/api/v1/sessions'
-PAGE_LIMIT = 500
-# two pages at a time: while the server writes one, the module reads the other (more threads only queue
-# behind each other's large JSON pages)
-PAGE_WORKERS = 2
-# "Unsupported RESTAPI version. The following versions are supported: v1.0-rev1, v1.0-rev2, ..."
-_REVISION = re.compile(r'\bv?(\d+)\.(\d+)-rev(\d+)\b', re.IGNORECASE)
-
-
-class Revision:
-    """One revision of the VBR REST API (``1.3-rev1``): what it has, in one place.
-
-    The collection supports the revisions whose OpenAPI documents it was built and tested against:
-    1.2-rev1 (VBR 12.3) and the 1.3 revisions of VBR 13.x.
-    """
-
-    VBR_VERSIONS = {(1, 2, 1): '12.3', (1, 3, 0): '13.0', (1, 3, 1): '13.0.1', (1, 3, 2): '13.1'}
-
-    # EJobType of each document: a word the revision lacks is never sent as a filter (the server refuses it)
-    _JOB_TYPES_12 = frozenset(('Backup', 'VSphereReplica', 'CloudDirectorBackup', 'EntraIDTenantBackup',
-                               'EntraIDAuditLogBackup', 'FileBackupCopy'))
-    _JOB_TYPES_13 = frozenset(('Unknown', 'VSphereBackup', 'HyperVBackup', 'VSphereReplica', 'CloudDirectorBackup',
-                               'EntraIDTenantBackup', 'EntraIDAuditLogBackup', 'FileBackupCopy', 'LegacyBackupCopy',
-                               'BackupCopy', 'WindowsAgentBackup', 'LinuxAgentBackup', 'FileBackup',
-                               'ObjectStorageBackup', 'EntraIDTenantBackupCopy', 'SureBackupContentScan',
-                               'CloudBackupAzure', 'CloudBackupAWS', 'CloudBackupGoogle'))
-    _POLICY_TYPES = frozenset(('WindowsAgentBackupWorkstationPolicy', 'LinuxAgentBackupWorkstationPolicy',
-                               'WindowsAgentBackupServerPolicy', 'LinuxAgentBackupServerPolicy'))
-    _JOB_TYPES_13_REV2 = frozenset(('NutanixAHVBackupJob', 'ProxmoxBackupJob', 'IrisBackup',
-                                    'WindowsAgentBackupFailoverCluster'))
-    # 1.3 renamed the VMware backup job type
-    _RENAMED = {'Backup': 'VSphereBackup'}
-
-    def __init__(self, text):
-        match = _REVISION.fullmatch((text or '').strip())
-        if not match:
-            raise ValueError('%r is not a VBR REST API revision such as 1.3-rev1' % text)
-        self.key = tuple(int(part) for part in match.groups())
-
-    def __str__(self):
-        return '%d.%d-rev%d' % self.key
-
-    def __eq__(self, other):
-        return isinstance(other, Revision) and self.key == other.key
-
-    def __hash__(self):
-        return hash(self.key)
-
-    @property
-    def vbr_version(self):
-        return self.VBR_VERSIONS.get(self.key)
-
-    def describe(self):
-        """``1.2-rev1 (VBR 12.3)``"""
-        return '%s (VBR %s)' % (self, self.vbr_version) if self.vbr_version else str(self)
-
-    @property
-    def has_agent_jobs(self):
-        return self.key >= (1, 3, 0)
-
-    def job_types(self):
-        if self.key < (1, 3, 0):
-            return self._JOB_TYPES_12
-        types = self._JOB_TYPES_13
-        if self.key >= (1, 3, 1):
-            types = types | self._POLICY_TYPES
-        if self.key >= (1, 3, 2):
-            types = types | self._JOB_TYPES_13_REV2
-        return types
-
-    def job_type_word(self, word):
-        """The revision's word for a job type given in either revision's words (``Backup`` <-> ``VSphereBackup``)."""
-        if self.key < (1, 3, 0):
-            for old, new in self._RENAMED.items():
-                if word == new:
-                    return old
-            return word
-        return self._RENAMED.get(word, word)
-
-    # Quick Backup of one machine (POST /api/v1/jobs/quickBackup/{endpoint}) per machine family: the endpoint and
-    # the first revision that has it. 1.2-rev1 and 1.3-rev1 have vSphere only; Hyper-V and agents come with 1.3-rev2.
-    _QUICK_BACKUP = {'vsphere': ('vSphere', (1, 2, 1)), 'hyperv': ('hyperV', (1, 3, 2)), 'agent': ('agent', (1, 3, 2))}
-
-    def quick_backup_endpoint(self, family):
-        """``(path, first Revision that has it)`` of the quick backup of a ``vsphere``, ``hyperv`` or ``agent`` machine."""
-        endpoint, since = self._QUICK_BACKUP[family]
-        return '/api/v1/jobs/quickBackup/%s' % endpoint, Revision('%d.%d-rev%d' % since)
-
-    def inventory_platform(self, family):
-        """The ``platform`` of the quick backup body (the InventoryObjectModel discriminator): its EPlatformType word
-        ``VMware`` through 1.2, the EInventoryPlatformType word ``VSphere`` from 1.3 on."""
-        if family == 'vsphere':
-            return 'VMware' if self.key < (1, 3, 0) else 'VSphere'
-        return {'hyperv': 'HyperV', 'agent': 'Agent'}[family]
-
-    def require(self, feature, since, pinned=False):
-        """Raise VeeamUnsupportedError unless this revision is ``since`` (a Revision) or later.
-
-        ``feature`` reads as the subject of "... from revision X on", e.g. "Veeam Agent jobs are available".
-        """
-        if self.key < since.key:
-            raise VeeamUnsupportedError(
-                '%s from VBR REST API revision %s (VBR %s) on; %s' % (
-                    feature, since, since.vbr_version,
-                    'the revision in use is %s, set by api_version' % self.describe() if pinned
-                    else 'this server serves revision %s at most' % self.describe()))
-
-
-# newest first: without api_version, the first of these that the server serves is used
-SUPPORTED_REVISIONS = tuple(Revision('%d.%d-rev%d' % key) for key in sorted(Revision.VBR_VERSIONS, reverse=True))
-AGENT_JOBS = ('Veeam Agent jobs are available', Revision('1.3-rev0'))
-RETRY = ('Retrying a job (POST /api/v1/jobs/{id}/retry) is available', Revision('1.3-rev0'))
-QUICK_BACKUP_WORDS = {
-    'vsphere': 'Quick backup of a vSphere VM (POST /api/v1/jobs/quickBackup/vSphere) is available',
-    'hyperv': 'Quick backup of a Hyper-V VM (POST /api/v1/jobs/quickBackup/hyperV) is available',
-    'agent': 'Quick backup of a Veeam Agent computer (POST /api/v1/jobs/quickBackup/agent) is available',
-}
-AGENT_PLATFORMS = frozenset(('windowsphysical', 'linuxphysical', 'linuxphysicalppc'))
 # the latest task sessions of a machine read to find its own last result (the newest may still run)
 TASK_PAGE = 4
 # the newest restore points read to find a machine the revision shows no backup object of
 POINT_PAGE = 100
 
 
-def is_agent_type(job_type):
-    """VBR agent job types: WindowsAgentBackup, LinuxAgentBackup, the *Policy types, WindowsAgentBackupFailoverCluster."""
-    return 'AgentBackup' in (job_type or '')
-
-
-def schedule_of(model):
-    """What a job dict needs of a (large) job model: its id, whether it is disabled and its schedule flag."""
-    schedule = model.get('schedule')
-    kept = {'id': model.get('id'), 'isDisabled': model.get('isDisabled')}
-    if isinstance(schedule, dict):
-        kept['schedule'] = {'runAutomatically': schedule.get('runAutomatically')}
-    return kept
-
-
-def served_revisions(message):
-    """The revisions listed in a refusal of an unserved ``x-api-version`` (``v1.0-rev1, v1.0-rev2, ...``)."""
-    return [Revision('%s.%s-rev%s' % match.groups()) for match in _REVISION.finditer(message or '')]
-
-
-def error_text(body, fallback):
-    """The ``message`` of a VBR Error model (``{"errorCode", "message", "resourceId"}``), else ``fallback``."""
-    if isinstance(body, dict) and body.get('message'):
-        return str(body['message'])
-    return fallback
-
-
-class VBRClient:
+class VBRClient(VeeamClient):
     """One VBR REST API logon: an OAuth2 token taken on entry (finding the revision to use), renewed with
     the refresh token, and logged out on exit, whether the module succeeded or failed."""
 
     api = 'vbr'
+    title = 'the VBR REST API'
+    # two pages at a time: while the server writes one, the module reads the other (more threads only queue
+    # behind each other's large JSON pages)
+    page_workers = 2
 
     def __init__(self, transport, username, password, api_version=None, register_secret=None, warn=None,
                  clock=time.monotonic):
-        self.transport = transport
+        super(VBRClient, self).__init__(transport, register_secret=register_secret, warn=warn, clock=clock)
         self._username = username
         self._password = password
         self._pinned = Revision(api_version) if api_version else None
         self.revision = None
-        self._register_secret = register_secret or (lambda value: None)
-        self._warn = warn or (lambda message: None)
-        self._clock = clock
         self._access_token = None
         self._refresh_token = None
         self._expires_at = None
-        self._token_lock = threading.Lock()
         self._server = None
         self._server_read = False
         self._server_lock = threading.Lock()
         self._tasks_by_name = {}  # machine name -> a future of its newest task sessions, asked for with its lookup
 
-    def __enter__(self):
-        self._log_on()
-        return self
-
-    def __exit__(self, *exc_info):
-        try:
-            # a lookup's task sessions may still be on their way (asked for in advance, never read): the token
-            # stays valid until they are back
-            wait(list(self._tasks_by_name.values()))
-            self._log_out()
-        finally:
-            self._access_token = self._refresh_token = None
-            self.transport.close()
-        return False
-
     # -- tokens --------------------------------------------------------------------------------
-    def _log_on(self):
+    def log_on(self):
         """Take a token with the password. Without ``api_version``, ask with the newest revision the
         collection supports; a server that does not serve it answers 400 with the list of revisions it
         serves, and the token request is sent again once with the newest supported one among them."""
@@ -260,8 +122,8 @@ class VBRClient:
         """The revisions the server serves, when it refused the one asked for; else None."""
         if response.status_code != 400:
             return None
-        body = self._json_or_none(response)
-        message = error_text(body, '')
+        body = self.body_or_none(response)
+        message = vbr_error_text(body, '')
         revisions = served_revisions(message)
         if revisions and ((body or {}).get('errorCode') == 'NotImplemented' or 'version' in message.lower()):
             return revisions
@@ -293,9 +155,9 @@ class VBRClient:
         self._accept_token(response, 'logon of user %r' % self._username)
 
     def _accept_token(self, response, what):
-        body = self._json_or_none(response)
+        body = self.body_or_none(response)
         if response.status_code != 200:
-            message = error_text(body, 'HTTP %s' % response.status_code)
+            message = vbr_error_text(body, 'HTTP %s' % response.status_code)
             if response.status_code in (400, 401, 403):
                 raise VeeamAuthError('the VBR REST API refused the %s: %s' % (what, message),
                                      status=response.status_code, server_message=message)
@@ -319,23 +181,27 @@ class VBRClient:
         # renew a little early, so a token never expires between the check and the request
         self._expires_at = self._clock() + max(lifetime - min(60.0, lifetime / 4), 1.0)
 
-    def _authorization(self):
-        with self._token_lock:  # parallel workers share the pair: one of them renews it, once
+    def credential_headers(self):
+        with self._auth_lock:  # parallel workers share the pair: one of them renews it, once
             if self._access_token is None or self._clock() >= self._expires_at:
                 self._refresh()
-            return 'Bearer ' + self._access_token
+            return {'Authorization': 'Bearer ' + self._access_token}
 
-    def _log_out(self):
+    def renew(self, sent):
+        # the token expired or was revoked: forget it, the next request renews it (with the refresh token)
+        if sent.get('Authorization') == 'Bearer %s' % self._access_token:
+            self._access_token = None
+
+    def log_off(self):
         """Invalidate this run's token pair. Never raises: a failed logout is a warning."""
         if self._access_token is None and self._refresh_token is None:
             return
         try:
             for attempt in (1, 2):
                 response = self.transport.send('POST', '/api/oauth2/logout', auth_request=True, idempotent=True,
-                                               headers={'Authorization': self._authorization(),
-                                                        'Accept': 'application/json'})
+                                               headers=dict(self.credential_headers(), Accept='application/json'))
                 if response.status_code == 401 and attempt == 1:
-                    with self._token_lock:
+                    with self._auth_lock:
                         self._access_token = None  # expired after all: renew it, then log out
                     continue
                 if response.status_code >= 300:
@@ -345,67 +211,23 @@ class VBRClient:
         except VeeamError as exc:
             self._warn('could not log out from the VBR REST API: %s' % exc.message)
 
+    def forget_credentials(self):
+        self._access_token = self._refresh_token = None
+
     # -- requests ------------------------------------------------------------------------------
     @staticmethod
-    def _json_or_none(response):
-        try:
-            return parse_body(response.headers.get('Content-Type') or 'application/json', response.text,
-                              response.status_code)[1]
-        except VeeamProtocolError:
-            return None
+    def error_message(body):
+        return vbr_error_text(body, None)
 
-    def send(self, method, path, params=None, json_body=None, idempotent=None):
-        for attempt in (1, 2):
-            authorization = self._authorization()
-            response = self.transport.send(method, path, params=params, json_body=json_body, idempotent=idempotent,
-                                           headers={'Authorization': authorization, 'Accept': 'application/json'})
-            if response.status_code == 401 and attempt == 1:
-                # the token expired or was revoked: nothing was done, renew it and send again
-                with self._token_lock:
-                    if authorization == 'Bearer %s' % self._access_token:
-                        self._access_token = None
-                continue
-            return response
-
-    def request(self, method, path, params=None, json_body=None, idempotent=None, expect=(200,)):
-        """Send; return the parsed JSON answer (None for an empty one); raise for any other status."""
-        response = self.send(method, path, params=params, json_body=json_body, idempotent=idempotent)
-        what = '%s %s' % (method, path)
-        if response.status_code not in expect:
-            body = self._json_or_none(response)
-            if body is None and response.status_code not in (401, 403, 404):
-                parse_body(response.headers.get('Content-Type'), response.text, response.status_code)  # says what came
-            raise http_error(what, response.status_code, error_text(body, None))
-        return parse_body(response.headers.get('Content-Type') or 'application/json', response.text,
-                          response.status_code)[1]
-
-    def get(self, path, params=None):
-        return self.request('GET', path, params=params)
-
-    def paged(self, path, params=None, keep=None):
-        """Every item of a collection, ``limit`` 500 a page, until the server's ``pagination.total``.
-
-        The first page tells the total; the other pages are then fetched a few at once, in order.
-        ``keep(item)`` (in the worker that read the page) makes what is kept of each item smaller.
-        """
-        params = dict(params or {})
-        first = self._page(path, params, 0, PAGE_LIMIT, keep)
-        items, total = first
-        if not items or total is None or len(items) >= total:
-            return items
-        step = len(items)  # the server may cap the page below the limit asked for
-        with ThreadPoolExecutor(max_workers=PAGE_WORKERS) as pool:
-            for more, dummy in pool.map(lambda skip: self._page(path, params, skip, step, keep),
-                                        range(step, total, step)):
-                items.extend(more)
-        return items
+    def read_page(self, path, params, start, size):
+        page = self.get(path, dict(params, skip=start, limit=size)) or {}
+        total = (page.get('pagination') or {}).get('total')
+        return page.get('data') or [], None if total is None else int(total)
 
     def _page(self, path, params, skip, limit, keep):
-        """``(items, total)`` of one page."""
-        page = self.get(path, dict(params, skip=skip, limit=limit)) or {}
-        items = page.get('data') or []
-        total = (page.get('pagination') or {}).get('total')
-        return ([keep(item) for item in items] if keep else items), (None if total is None else int(total))
+        """``(items, total)`` of one page, each item made smaller by ``keep`` when given."""
+        items, total = self.read_page(path, params, skip, limit)
+        return ([keep(item) for item in items] if keep else items), total
 
     # -- the backup server ----------------------------------------------------------------------
     def server_info(self):
@@ -505,7 +327,7 @@ class VBRClient:
         first, total = self._page(STATES, {}, 0, PAGE_LIMIT, None)
         step = len(first) or PAGE_LIMIT
         skips = iter(range(step, total or 0, step))
-        with ThreadPoolExecutor(max_workers=PAGE_WORKERS) as pool:
+        with ThreadPoolExecutor(max_workers=self.page_workers) as pool:
             def take(items):
                 for state in items:
                     if wanted(state):
@@ -516,8 +338,9 @@ class VBRClient:
                         pending.append(pool.submit(self._page, JOBS, {'typeFilter': word}, asked.get(word, 0), PAGE_LIMIT,
                                                    keep))
                         asked[word] = asked.get(word, 0) + PAGE_LIMIT
-            # at most PAGE_WORKERS state pages in flight, so that model pages are asked for in between
-            in_flight = [pool.submit(self._page, STATES, {}, skip, step, None) for skip in islice(skips, PAGE_WORKERS)]
+            # at most page_workers state pages in flight, so that model pages are asked for in between
+            in_flight = [pool.submit(self._page, STATES, {}, skip, step, None)
+                         for skip in islice(skips, self.page_workers)]
             take(first)
             while in_flight:
                 items = in_flight.pop(0).result()[0]
@@ -633,16 +456,12 @@ class VBRClient:
         ``<computer> <job>``) tell whether such a machine has backups all the same: one more request."""
         if backup_server and not self._server_matches(backup_server):
             return []
-        pool = ThreadPoolExecutor(max_workers=2)
-        try:
-            server = pool.submit(self.server_info)
-            # the machine's task sessions only need its name: asked for now and read by machine_state (when the
-            # name found is the same), so the restore points need not wait for them
-            self._tasks_by_name[name] = pool.submit(self._tasks_named, name)
-            objects = self.paged('/api/v1/backupObjects', {'nameFilter': name})
-            server = server.result() or {}
-        finally:
-            pool.shutdown(wait=False)
+        server = self.in_advance(self.server_info)
+        # the machine's task sessions only need its name: asked for now and read by machine_state (when the
+        # name found is the same), so the restore points need not wait for them
+        self._tasks_by_name[name] = self.in_advance(self._tasks_named, name)
+        objects = self.paged('/api/v1/backupObjects', {'nameFilter': name})
+        server = server.result() or {}
         groups = OrderedDict()
         for item in objects:
             found_kind = vbr_object_kind(item)
@@ -780,52 +599,3 @@ class VBRClient:
         session = vbr_session(body, job) if body.get('id') else None
         return {'task': None, 'session': session, 'job': job}
 
-
-def vbr_object_kind(item):
-    """``vm``, ``computer``, or None for a backup object that is no machine (a container, a template, a tenant...)."""
-    if (item.get('platformName') or '').lower() in AGENT_PLATFORMS:
-        return 'computer'
-    word = (item.get('type') or '').lower()
-    if word == 'vm':
-        return 'vm'
-    subtype = item.get('viType') or item.get('hvType') or item.get('cloudDirectorType')
-    return 'vm' if subtype == 'VirtualMachine' and word != 'template' else None
-
-
-def vbr_machine_key(item):
-    """What tells machines of one name apart: the platform, and the VM's objectId or the computer's id."""
-    identity = item.get('objectId') or item.get('computerId') or item.get('biosUuid') or (item.get('name') or '')
-    return ((item.get('platformName') or '').lower(), str(identity).lower())
-
-
-def vbr_point_machine(point, name):
-    """``(machine name, kind)`` of a restore point found by the name ``name``: a VM's point bears the VM's name, a
-    computer's ``<computer> <job>`` (the documents' example: ``linbase02 AgentBackupJob``); ``(None, None)`` for a
-    point of a machine whose name only begins with ``name``."""
-    text = point.get('name') or ''
-    computer = (point.get('platformName') or '').lower() in AGENT_PLATFORMS
-    if computer:
-        text = text[:len(name)] if text[len(name):len(name) + 1] in ('', ' ') else ''
-    if text.lower() != name.lower():
-        return None, None
-    return text, 'computer' if computer else 'vm'
-
-
-def vbr_family(platform):
-    """The quick backup endpoint family of a backup object's platformName (1.2 examples write ``VmWare``)."""
-    word = (platform or '').lower()
-    if word in ('vmware', 'vsphere'):
-        return 'vsphere'
-    if word == 'hyperv':
-        return 'hyperv'
-    return 'agent' if word in AGENT_PLATFORMS else None
-
-
-def vbr_last_task(tasks, name):
-    """The newest ended task session of the machine called ``name`` (same name, else same name in another case)."""
-    ended = [task for task in tasks if (task.get('state') or '').lower() == 'stopped']
-    for same in (lambda text: text == name, lambda text: text.lower() == (name or '').lower()):
-        for task in ended:
-            if same(task.get('name') or ''):
-                return task
-    return None

@@ -15,6 +15,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+from ansible_collections.backupops.veeam.plugins.module_utils._client import VeeamClient
 from ansible_collections.backupops.veeam.plugins.module_utils._errors import (
     VeeamAuthError,
     VeeamHTTPError,
@@ -23,37 +24,26 @@ from ansible_collections.backupops.veeam.plugins.module_utils._errors import (
     VeeamTaskError,
     VeeamTimeoutError,
     VeeamUnsupportedError,
-    http_error,
 )
-from ansible_collections.backupops.veeam.plugins.module_utils._machines import candidate, machine_state, restore_point
-from ansible_collections.backupops.veeam.plugins.module_utils._normalize import select_sessions, vspc_job, vspc_session
-from ansible_collections.backupops.veeam.plugins.module_utils._parse import (
-    format_time,
-    guid_of,
-    is_guid,
-    parse_body,
-    utc_time,
+from ansible_collections.backupops.veeam.plugins.module_utils._normalize import (
+    candidate,
+    machine_state,
+    restore_point,
+    select_sessions,
+)
+from ansible_collections.backupops.veeam.plugins.module_utils._parse import format_time, guid_of, is_guid, utc_time
+from ansible_collections.backupops.veeam.plugins.module_utils._vspc_shapes import (
+    AGENT_JOB_TYPES,
+    vspc_agent_result,
+    vspc_error_text,
+    vspc_job,
+    vspc_point_time,
+    vspc_session,
+    vspc_vm_result,
 )
 
-PAGE_LIMIT = 500
-# pages after the first (which tells the total) are fetched by this many threads at once
-PAGE_WORKERS = 4
-# jobs of these types are agent jobs: veeam_agent_job_info lists them, veeam_job_info does not
-AGENT_JOB_TYPES = frozenset(('AgentBackupJob', 'AgentPolicy'))
 JOBS_PATH = '/infrastructure/backupServers/jobs'
 AGENT_JOBS_PATH = '/infrastructure/backupServers/jobs/agentJobs'
-
-
-def error_text(body, fallback):
-    """The messages of a VSPC ``errors[]`` body (or an OAuth ``error_description``), else ``fallback``."""
-    if isinstance(body, dict):
-        messages = [str(error.get('message')) for error in body.get('errors') or []
-                    if isinstance(error, dict) and error.get('message')]
-        if messages:
-            return '; '.join(messages)
-        if body.get('error_description') or body.get('error'):
-            return str(body.get('error_description') or body.get('error'))
-    return fallback
 
 
 def in_condition(prop, values):
@@ -61,7 +51,7 @@ def in_condition(prop, values):
     return {'property': prop, 'operation': 'in', 'collation': 'ordinal', 'value': list(values)}
 
 
-class VSPCClient:
+class VSPCClient(VeeamClient):
     """A VSPC connection with a bearer token (password grant, refreshed) or an API key.
 
     Tokens are kept in memory only and are not revoked at exit: VSPC revokes every token of the
@@ -69,16 +59,14 @@ class VSPCClient:
     """
 
     api = 'vspc'
+    title = 'the Service Provider Console'
 
     def __init__(self, transport, username=None, password=None, api_key=None, register_secret=None, warn=None,
                  clock=time.monotonic, sleep=time.sleep, async_timeout=600):
-        self.transport = transport
+        super(VSPCClient, self).__init__(transport, register_secret=register_secret, warn=warn, clock=clock)
         self._username = username
         self._password = password
         self._api_key = api_key
-        self._register_secret = register_secret or (lambda value: None)
-        self._warn = warn or (lambda message: None)
-        self._clock = clock
         self._sleep = sleep
         self._async_timeout = async_timeout
         self._access_token = None
@@ -86,21 +74,20 @@ class VSPCClient:
         self._expires_at = None
         self._server_names = None
         self._server_lock = threading.Lock()
-        self._token_lock = threading.Lock()
 
-    def __enter__(self):
+    # -- tokens --------------------------------------------------------------------------------
+    def log_on(self):
         if self._api_key:
             self._register_secret(self._api_key)
         else:
             self._take_token()
-        return self
 
-    def __exit__(self, *exc_info):
+    def forget_credentials(self):
         self._access_token = self._refresh_token = None
-        self.transport.close()
-        return False
 
-    # -- tokens --------------------------------------------------------------------------------
+    def can_renew(self):
+        return not self._api_key
+
     def _take_token(self):
         """Refresh the token when there is a refresh token, else (or when that fails) log on with the password."""
         if self._refresh_token:
@@ -113,11 +100,11 @@ class VSPCClient:
     def _token_request(self, form, fail):
         response = self.transport.send('POST', '/token', data=form, idempotent=True, auth_request=True,
                                        headers={'Accept': 'application/json'})
-        body = self._json(response)
+        body = self.parse(response)[1]
         if response.status_code != 200:
             if not fail:
                 return False
-            message = error_text(body, 'HTTP %s' % response.status_code)
+            message = vspc_error_text(body, 'HTTP %s' % response.status_code)
             raise VeeamAuthError('Service Provider Console refused the logon of user %r: %s'
                                  % (self._username, message), status=response.status_code, server_message=message)
         token = body.get('access_token') if isinstance(body, dict) else None
@@ -142,58 +129,37 @@ class VSPCClient:
         self._expires_at = self._clock() + max(lifetime - min(60.0, lifetime / 4), 1.0)
         return True
 
-    def _authorization(self):
+    def credential_headers(self):
         if self._api_key:
-            return 'Bearer ' + self._api_key
-        with self._token_lock:  # parallel workers share one token: one of them renews it
+            return {'Authorization': 'Bearer ' + self._api_key}
+        with self._auth_lock:  # parallel workers share one token: one of them renews it
             if self._access_token is None or self._clock() >= self._expires_at:
                 self._take_token()
-            return 'Bearer ' + self._access_token
+            return {'Authorization': 'Bearer ' + self._access_token}
+
+    def renew(self, sent):
+        # the token expired or was revoked: forget it, the next request takes a new one
+        if sent.get('Authorization') == 'Bearer %s' % self._access_token:
+            self._access_token = None
 
     # -- requests ------------------------------------------------------------------------------
     @staticmethod
-    def _json(response):
-        dummy, body = parse_body(response.headers.get('Content-Type') or 'application/json', response.text,
-                                 response.status_code)
-        return body
+    def error_message(body):
+        return vspc_error_text(body, None)
 
-    def send(self, method, path, params=None, json_body=None, idempotent=None):
-        for attempt in (1, 2):
-            headers = {'Authorization': self._authorization(), 'Accept': 'application/json'}
-            response = self.transport.send(method, path, params=params, json_body=json_body, headers=headers,
-                                           idempotent=idempotent)
-            if response.status_code == 401 and attempt == 1 and not self._api_key:
-                # the token expired or was revoked: nothing was done, take a new one and resend
-                with self._token_lock:
-                    if headers['Authorization'] == 'Bearer %s' % self._access_token:
-                        self._access_token = None
-                continue
-            return response
-
-    def request(self, method, path, params=None, json_body=None, idempotent=None):
+    def request(self, method, path, params=None, data=None, json_body=None, idempotent=None, expect=(200,)):
         """Send and return the answer's envelope (dict with data/meta/errors); follow 202 async actions."""
         response = self.send(method, path, params=params, json_body=json_body, idempotent=idempotent)
         if response.status_code == 202 and response.headers.get('Location'):
             return self.follow_async(response.headers['Location'], '%s %s' % (method, path))
         if response.status_code >= 400:
-            self._raise(response, '%s %s' % (method, path))
-        body = self._json(response)
+            raise self.failure(response, '%s %s' % (method, path))
+        body = self.parse(response)[1]
         if isinstance(body, dict) and body.get('errors'):
-            message = error_text(body, 'errors in the answer')
+            message = vspc_error_text(body, 'errors in the answer')
             raise VeeamHTTPError('%s %s failed: %s' % (method, path, message), status=response.status_code,
                                  server_message=message)
         return body if isinstance(body, dict) else {'data': body}
-
-    def _raise(self, response, what):
-        status = response.status_code
-        try:
-            body = self._json(response)
-        except VeeamProtocolError:
-            if status in (401, 403, 404):
-                body = None
-            else:
-                raise
-        raise http_error(what, status, error_text(body, None))
 
     def follow_async(self, location, what):
         """Poll ``/asyncActions/{id}`` until it ends; return the envelope of its result."""
@@ -209,26 +175,10 @@ class VSPCClient:
                 raise VeeamTimeoutError('%s: the queued action did not end within %s seconds' % (what, self._async_timeout))
             self._sleep(1.0)
 
-    def paged(self, path, params=None):
-        """Yield every item of a collection, ``limit=500`` a page, until the server's total is reached.
-
-        The first page tells the total; the other pages are then fetched a few at once, and their
-        items yielded in order.
-        """
-        params = dict(params or {})
-        first = self.request('GET', path, params=dict(params, limit=PAGE_LIMIT, offset=0))
-        items = first.get('data') or []
-        yield from items
-        total = ((first.get('meta') or {}).get('pagingInfo') or {}).get('total')
-        if not items or total is None or len(items) >= int(total):
-            return
-        step = len(items)  # the server may cap the page below the limit asked for
-
-        def page(offset):
-            return self.request('GET', path, params=dict(params, limit=step, offset=offset)).get('data') or []
-        with ThreadPoolExecutor(max_workers=PAGE_WORKERS) as pool:
-            for items in pool.map(page, range(step, int(total), step)):
-                yield from items
+    def read_page(self, path, params, start, size):
+        envelope = self.request('GET', path, params=dict(params, limit=size, offset=start))
+        total = ((envelope.get('meta') or {}).get('pagingInfo') or {}).get('total')
+        return envelope.get('data') or [], None if total is None else int(total)
 
     def get(self, path, params=None):
         return self.request('GET', path, params=params).get('data')
@@ -438,44 +388,9 @@ MACHINE_PATHS = {'vm': '/protectedWorkloads/virtualMachines', 'computer': '/prot
 POINTS = {'vm': 'backupRestorePoints', 'computer': 'restorePoints'}
 VM_OBJECTS_PATH = JOBS_PATH + '/backupVmJobs/objects'
 AGENT_OBJECTS_PATH = AGENT_JOBS_PATH + '/objects'
-RESULT_WORDS = ('Success', 'Warning', 'Failed')
 
 
 def name_condition(prop, value):
     """``prop`` equals ``value`` in any case (the ``ignorecase`` collation of a VSPC filter)."""
     return {'property': prop, 'operation': 'equals', 'collation': 'ignorecase', 'value': value}
 
-
-def vspc_point_time(point):
-    """When a restore point was created (``fileCreationTime``; ``backupCreationTime`` when that is missing), in UTC."""
-    return utc_time(point.get('fileCreationTime')) or utc_time(point.get('backupCreationTime')) or ''
-
-
-def vspc_vm_result(objects, vm):
-    """``(result, message, platform)`` of the VM's latest session among the job objects of that name: those of its
-    job, or with its instance UID or hierarchy reference (another VM of that name on another server is not)."""
-    mine = [item for item in objects
-            if (vm.get('jobUid') and item.get('jobUid') == vm.get('jobUid'))
-            or (vm.get('instanceUid') and item.get('instanceUid') == vm.get('instanceUid'))
-            or (vm.get('hierarchyRef') and item.get('hierarchyRef') == vm.get('hierarchyRef'))]
-    mine.sort(key=lambda item: utc_time((item.get('lastSession') or {}).get('startTime')) or '', reverse=True)
-    platform = mine[0].get('platform') if mine else None
-    for item in mine:
-        session = item.get('lastSession') or {}
-        status = session.get('backupStatus')
-        if status in RESULT_WORDS:
-            messages = [str(text) for text in session.get('messages') or [] if text]
-            return status, ('; '.join(messages) or None) if status in ('Warning', 'Failed') else None, platform
-    return None, None, platform
-
-
-def vspc_agent_result(objects, computer):
-    """``(result, message)`` of the computer's latest agent job run on its backup server."""
-    server = (computer.get('backupServerUid') or '').lower()
-    mine = [item for item in objects if not server or (item.get('backupServerUid') or '').lower() in (server, '')]
-    mine.sort(key=lambda item: utc_time(item.get('lastRun')) or '', reverse=True)
-    for item in mine:
-        status = item.get('backupStatus')
-        if status in RESULT_WORDS:
-            return status, (item.get('failureMessage') or None) if status in ('Warning', 'Failed') else None
-    return None, None

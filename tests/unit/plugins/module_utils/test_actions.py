@@ -9,12 +9,12 @@ __metaclass__ = type
 import pytest
 
 from ansible_collections.backupops.veeam.plugins.module_utils._actions import JobActions, resolve_targets
-from ansible_collections.backupops.veeam.plugins.module_utils._parse import guid_of
 from ansible_collections.backupops.veeam.plugins.module_utils._errors import (
     VeeamAmbiguousError,
     VeeamNotFoundError,
     VeeamTaskError,
 )
+from ansible_collections.backupops.veeam.plugins.module_utils._parse import guid_of
 
 GUID_A = '11111111-1111-4111-8111-111111111111'
 GUID_B = '22222222-2222-4222-8222-222222222222'

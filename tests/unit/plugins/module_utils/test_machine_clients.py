@@ -14,10 +14,11 @@ import os
 
 import pytest
 
-from ansible_collections.backupops.veeam.plugins.module_utils._em import POINT_PAGE, TASK_PAGE, EMClient
+from ansible_collections.backupops.veeam.plugins.module_utils._em import EMClient, POINT_PAGE, TASK_PAGE
 from ansible_collections.backupops.veeam.plugins.module_utils._errors import VeeamUnsupportedError
 from ansible_collections.backupops.veeam.plugins.module_utils._machines import Machines, public
-from ansible_collections.backupops.veeam.plugins.module_utils._vbr import Revision, VBRClient
+from ansible_collections.backupops.veeam.plugins.module_utils._vbr import VBRClient
+from ansible_collections.backupops.veeam.plugins.module_utils._vbr_shapes import Revision
 from ansible_collections.backupops.veeam.plugins.module_utils._vspc import VSPCClient
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))

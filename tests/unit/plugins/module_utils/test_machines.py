@@ -22,12 +22,10 @@ from ansible_collections.backupops.veeam.plugins.module_utils._errors import (
 from ansible_collections.backupops.veeam.plugins.module_utils._machines import (
     MACHINE_KEYS,
     Machines,
-    candidate,
-    machine_state,
     name_variants,
     public,
-    restore_point,
 )
+from ansible_collections.backupops.veeam.plugins.module_utils._normalize import candidate, machine_state, restore_point
 from ansible_collections.backupops.veeam.plugins.module_utils._quick_backup import QuickBackup, final_result
 
 NOW = datetime.datetime(2026, 11, 23, 12, 0, 0, tzinfo=datetime.timezone.utc)

@@ -10,14 +10,14 @@ import pytest
 
 from ansible_collections.backupops.veeam.plugins.module_utils._errors import VeeamOptionError
 from ansible_collections.backupops.veeam.plugins.module_utils._module import (
-    basic_credentials,
-    mask,
-    secret_forms,
     base_url,
+    basic_credentials,
     check_api_version,
     check_credentials,
     check_job_id,
     check_not_empty,
+    mask,
+    secret_forms,
 )
 
 

@@ -8,16 +8,14 @@ __metaclass__ = type
 
 import pytest
 
+from ansible_collections.backupops.veeam.plugins.module_utils._em_shapes import em_items, em_job, em_session
 from ansible_collections.backupops.veeam.plugins.module_utils._normalize import (
     JOB_KEYS,
     SESSION_KEYS,
     apply_last_session,
-    em_job,
-    em_session,
-    vspc_job,
-    vspc_session,
 )
-from ansible_collections.backupops.veeam.plugins.module_utils._parse import ci_get, em_items, parse_body
+from ansible_collections.backupops.veeam.plugins.module_utils._parse import ci_get, parse_body
+from ansible_collections.backupops.veeam.plugins.module_utils._vspc_shapes import vspc_job, vspc_session
 
 JOB_GUID = '2e6c1a3f-7b1d-4f9a-9b52-0c1d2e3f4a5b'
 SERVER_GUID = '7f3d7e7a-1c55-4a57-b4a8-2f1b8c0e6d11'

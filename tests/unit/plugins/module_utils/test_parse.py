@@ -8,12 +8,10 @@ __metaclass__ = type
 
 import pytest
 
+from ansible_collections.backupops.veeam.plugins.module_utils._em_shapes import em_items, em_link, em_links
 from ansible_collections.backupops.veeam.plugins.module_utils._errors import VeeamProtocolError
 from ansible_collections.backupops.veeam.plugins.module_utils._parse import (
     ci_get,
-    em_items,
-    em_link,
-    em_links,
     guid_of,
     parse_body,
     to_bool,

@@ -10,8 +10,8 @@ import datetime
 
 import pytest
 
-from ansible_collections.backupops.veeam.plugins.module_utils._errors import VeeamOptionError
 from ansible_collections.backupops.veeam.plugins.module_utils._em import any_of
+from ansible_collections.backupops.veeam.plugins.module_utils._errors import VeeamOptionError
 from ansible_collections.backupops.veeam.plugins.module_utils._module import check_since, choose_words
 from ansible_collections.backupops.veeam.plugins.module_utils._normalize import (
     SESSION_RESULTS,

@@ -17,13 +17,14 @@ from ansible_collections.backupops.veeam.plugins.module_utils._errors import (
     VeeamOptionError,
     VeeamUnsupportedError,
 )
-from ansible_collections.backupops.veeam.plugins.module_utils._normalize import vbr_job, vbr_session
-from ansible_collections.backupops.veeam.plugins.module_utils._vbr import (
-    SUPPORTED_REVISIONS,
+from ansible_collections.backupops.veeam.plugins.module_utils._vbr import VBRClient
+from ansible_collections.backupops.veeam.plugins.module_utils._vbr_shapes import (
     Revision,
-    VBRClient,
+    SUPPORTED_REVISIONS,
     is_agent_type,
     served_revisions,
+    vbr_job,
+    vbr_session,
 )
 
 UNSUPPORTED_12 = ('Unsupported RESTAPI version. The following versions are supported: v1.0-rev1, v1.0-rev2, '

@@ -1,0 +1,132 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, backupops.veeam contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What the Service Provider Console's answers mean: its JSON items turned into the collection's job, session and
+machine dicts (INTERFACE.md section 2), and its error envelopes. No requests here: talking to the Service Provider
+Console is ``_vspc.py``. Internal to this collection, may change without notice.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.backupops.veeam.plugins.module_utils._normalize import RESULTS
+from ansible_collections.backupops.veeam.plugins.module_utils._parse import dig, to_bool, to_text, utc_time
+
+
+# jobs of these types are agent jobs: veeam_agent_job_info lists them, veeam_job_info does not
+AGENT_JOB_TYPES = frozenset(('AgentBackupJob', 'AgentPolicy'))
+
+
+def vspc_error_text(body, fallback):
+    """The messages of a VSPC ``errors[]`` body (or an OAuth ``error_description``), else ``fallback``."""
+    if isinstance(body, dict):
+        messages = [str(error.get('message')) for error in body.get('errors') or []
+                    if isinstance(error, dict) and error.get('message')]
+        if messages:
+            return '; '.join(messages)
+        if body.get('error_description') or body.get('error'):
+            return str(body.get('error_description') or body.get('error'))
+    return fallback
+
+
+def vspc_point_time(point):
+    """When a restore point was created (``fileCreationTime``; ``backupCreationTime`` when that is missing), in UTC."""
+    return utc_time(point.get('fileCreationTime')) or utc_time(point.get('backupCreationTime')) or ''
+
+
+def vspc_vm_result(objects, vm):
+    """``(result, message, platform)`` of the VM's latest session among the job objects of that name: those of its
+    job, or with its instance UID or hierarchy reference (another VM of that name on another server is not)."""
+    mine = [item for item in objects
+            if (vm.get('jobUid') and item.get('jobUid') == vm.get('jobUid'))
+            or (vm.get('instanceUid') and item.get('instanceUid') == vm.get('instanceUid'))
+            or (vm.get('hierarchyRef') and item.get('hierarchyRef') == vm.get('hierarchyRef'))]
+    mine.sort(key=lambda item: utc_time((item.get('lastSession') or {}).get('startTime')) or '', reverse=True)
+    platform = mine[0].get('platform') if mine else None
+    for item in mine:
+        session = item.get('lastSession') or {}
+        status = session.get('backupStatus')
+        if status in RESULTS:
+            messages = [str(text) for text in session.get('messages') or [] if text]
+            return status, ('; '.join(messages) or None) if status in ('Warning', 'Failed') else None, platform
+    return None, None, platform
+
+
+def vspc_agent_result(objects, computer):
+    """``(result, message)`` of the computer's latest agent job run on its backup server."""
+    server = (computer.get('backupServerUid') or '').lower()
+    mine = [item for item in objects if not server or (item.get('backupServerUid') or '').lower() in (server, '')]
+    mine.sort(key=lambda item: utc_time(item.get('lastRun')) or '', reverse=True)
+    for item in mine:
+        status = item.get('backupStatus')
+        if status in RESULTS:
+            return status, (item.get('failureMessage') or None) if status in ('Warning', 'Failed') else None
+    return None, None
+
+
+# VSPC job statuses that mean a run is under way, and the session state each stands for
+VSPC_RUNNING_STATES = {
+    'Running': 'Working',
+    'WaitingRepository': 'Working',
+    'WaitingTape': 'Working',
+    'Starting': 'Starting',
+    'Stopping': 'Stopping',
+}
+
+
+def vspc_job(item, server_names=None, include_raw=False):
+    """A job dict from a VSPC ``BackupServerJob``, or a ``BackupServerAgentJob`` with its embedded job."""
+    embedded = dig(item, '_embedded', 'backupServerJob')
+    agent = embedded is not None or 'osType' in item
+    base = embedded if embedded is not None else item
+    status = to_text(base.get('status'))
+    server_id = to_text(base.get('backupServerUid'))
+    schedule_type = to_text(base.get('scheduleType'))
+    job = {
+        'id': to_text(item.get('instanceUid') or base.get('instanceUid')),
+        'uid': to_text(item.get('instanceUid') or base.get('instanceUid')),
+        'name': to_text(base.get('name')),
+        'type': to_text(base.get('type')),
+        'platform': to_text(item.get('osType')) if agent else None,
+        'description': to_text(base.get('description')),
+        'backup_server_id': server_id,
+        'backup_server_name': (server_names or {}).get((server_id or '').lower()),
+        'schedule_configured': None if schedule_type is None else schedule_type != 'NotScheduled',
+        'schedule_enabled': to_bool(base.get('isEnabled')),
+        'next_run': None,
+        'last_run': utc_time(base.get('lastRun')),
+        'last_result': status if status in RESULTS else None,
+        'running': None if status is None else status in VSPC_RUNNING_STATES,
+    }
+    if include_raw:
+        job['raw'] = item
+    return job
+
+
+def vspc_session(item, include_raw=False):
+    """The session dict of a VSPC job's latest run (VSPC lists no sessions), from the job as the API gives it."""
+    job = vspc_job(item)
+    base = dig(item, '_embedded', 'backupServerJob') or item
+    status = to_text(base.get('status'))
+    state = VSPC_RUNNING_STATES.get(status, 'Stopped')
+    running = state != 'Stopped'
+    session = {
+        'id': None,
+        'name': None,
+        'job_id': job['id'],
+        'job_name': job['name'],
+        'job_type': job['type'],
+        'state': state,
+        'result': status if status in RESULTS else 'None',
+        'running': running,
+        'progress': None,
+        'creation_time': utc_time(base.get('lastRun')),
+        # while a run is under way, lastEndTime still tells when the previous run ended
+        'end_time': None if running else utc_time(base.get('lastEndTime')),
+        'failure_message': to_text(base.get('failureMessage')) or None,
+        'is_retry': None,
+    }
+    if include_raw:
+        session['raw'] = item
+    return session
