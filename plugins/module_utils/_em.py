@@ -599,4 +599,3 @@ class EMClient(VeeamClient):
 
 
 POINT_QUERIES = {'vm': ('VmRestorePoint', 'VmDisplayName'), 'computer': ('AgentRestorePoint', 'ComputerName')}
-

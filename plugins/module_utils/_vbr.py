@@ -598,4 +598,3 @@ class VBRClient(VeeamClient):
             job = {'id': job_id, 'uid': job_id, 'name': body.get('name') if body.get('id') else None, 'type': None}
         session = vbr_session(body, job) if body.get('id') else None
         return {'task': None, 'session': session, 'job': job}
-

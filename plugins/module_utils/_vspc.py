@@ -393,4 +393,3 @@ AGENT_OBJECTS_PATH = AGENT_JOBS_PATH + '/objects'
 def name_condition(prop, value):
     """``prop`` equals ``value`` in any case (the ``ignorecase`` collation of a VSPC filter)."""
     return {'property': prop, 'operation': 'equals', 'collation': 'ignorecase', 'value': value}
-
