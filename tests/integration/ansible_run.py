@@ -268,3 +268,22 @@ def control_task(simulator, title, method, path, body=None):
     if body is not None:
         args.update(body_format='json', body=body)
     return {'name': title, 'ansible.builtin.uri': args}
+
+
+# ansible-runner, as AWX runs a job: the localhost inventory, and the environment its execution environment gives
+RUNNER_INVENTORY = {'all': {'hosts': {'localhost': {'ansible_connection': 'local'}}}}
+
+
+def runner_envvars(env):
+    """``env`` (the credential's VEEAM_* variables) with what an execution environment supplies."""
+    envvars = dict(env)
+    envvars.update({
+        # an execution environment has the collection installed; here it is the checkout
+        'ANSIBLE_COLLECTIONS_PATH': ensure_collection_link(),
+        'ANSIBLE_PYTHON_INTERPRETER': sys.executable,
+        'ANSIBLE_NOCOLOR': '1',
+        'ANSIBLE_RETRY_FILES_ENABLED': '0',
+        'ANSIBLE_LOCALHOST_WARNING': '0',
+        'PATH': os.path.dirname(sys.executable) + os.pathsep + os.environ.get('PATH', ''),
+    })
+    return envvars

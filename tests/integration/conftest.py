@@ -23,6 +23,11 @@ import time
 import pytest
 import requests
 
+try:
+    import ansible_runner
+except ImportError:  # pragma: no cover - requirements-dev.txt installs it
+    ansible_runner = None
+
 TESTS_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 START_TIMEOUT = 60.0
 
@@ -203,3 +208,12 @@ def _reset_simulator(request):
     violations = sim.counters()["vbr"]["schema_violations"]
     assert violations == 0, "VBR answers that do not fit Veeam's documents:\n%s" % json.dumps(
         sim.violations(), indent=1)
+
+
+@pytest.fixture
+def runner():
+    """The ansible_runner module (the tests that run plays as AWX does)."""
+    if ansible_runner is None:
+        pytest.fail('ansible-runner is not installed in this Python (%s): install the development requirements, '
+                    '`pip install -r requirements-dev.txt` (or `make venv`)' % sys.executable, pytrace=False)
+    return ansible_runner

@@ -20,7 +20,6 @@ import datetime
 import os
 import re
 import stat
-import sys
 import tempfile
 
 import pytest
@@ -28,12 +27,8 @@ import yaml
 from jinja2 import StrictUndefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from ansible_run import ACCOUNTS, API_KEY, REPO, ensure_collection_link
+from ansible_run import ACCOUNTS, API_KEY, REPO, RUNNER_INVENTORY, runner_envvars
 
-try:
-    import ansible_runner
-except ImportError:  # reported by the `runner` fixture: a missing tool is a failure, not a skip
-    ansible_runner = None
 
 CREDENTIAL_TYPE = os.path.join(REPO, 'docs', 'awx', 'credential_type.yml')
 CONNECTION_FRAGMENT = os.path.join(REPO, 'plugins', 'doc_fragments', 'connection.py')
@@ -110,14 +105,6 @@ def awx_inject(credential_type, inputs, private_data_dir):
 
 # -- fixtures and helpers -----------------------------------------------------------------------
 @pytest.fixture
-def runner():
-    if ansible_runner is None:
-        pytest.fail('ansible-runner is not installed in this Python (%s): install the development requirements, '
-                    '`pip install -r requirements-dev.txt` (or `make venv`)' % sys.executable, pytrace=False)
-    return ansible_runner
-
-
-@pytest.fixture
 def clean_environ(monkeypatch):
     """Only the credential may supply the connection: nothing VEEAM_* or CA-related from the test's own environment."""
     for key in list(os.environ):
@@ -146,27 +133,10 @@ def private_data_dir(tmp_path, playbooks=None):
     return str(base)
 
 
-def job_envvars(credential_env):
-    env = dict(credential_env)
-    env.update({
-        # an execution environment has the collection installed; here it is the checkout
-        'ANSIBLE_COLLECTIONS_PATH': ensure_collection_link(),
-        'ANSIBLE_PYTHON_INTERPRETER': sys.executable,
-        'ANSIBLE_NOCOLOR': '1',
-        'ANSIBLE_RETRY_FILES_ENABLED': '0',
-        'ANSIBLE_LOCALHOST_WARNING': '0',
-        'PATH': os.path.dirname(sys.executable) + os.pathsep + os.environ.get('PATH', ''),
-    })
-    return env
-
-
-INVENTORY = {'all': {'hosts': {'localhost': {'ansible_connection': 'local'}}}}
-
-
 def run(runner, data_dir, credential_env, **kwargs):
     """ansible_runner.run as AWX calls it: env files suppressed, the credential's env, quiet."""
-    kwargs.setdefault('inventory', INVENTORY)
-    result = runner.run(private_data_dir=data_dir, envvars=job_envvars(credential_env), suppress_env_files=True,
+    kwargs.setdefault('inventory', RUNNER_INVENTORY)
+    result = runner.run(private_data_dir=data_dir, envvars=runner_envvars(credential_env), suppress_env_files=True,
                         quiet=True, timeout=600, **kwargs)
     return result
 

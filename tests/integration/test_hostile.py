@@ -25,7 +25,6 @@ __metaclass__ = type
 import base64
 import json
 import os
-import sys
 from xml.sax.saxutils import escape as xml_escape
 
 try:
@@ -36,13 +35,18 @@ except ImportError:  # pragma: no cover
 import pytest
 import yaml
 
-from ansible_run import READ_PATH, assert_logged_off, ensure_collection_link, run_module, run_playbook, secrets_seen, veeam_env
+from ansible_run import (
+    READ_PATH,
+    RUNNER_INVENTORY,
+    assert_logged_off,
+    run_module,
+    run_playbook,
+    runner_envvars,
+    secrets_seen,
+    veeam_env,
+)
 from hostile import LOGON_PATH, LOOPBACK, MiB, SESSION_HEADER, HostileProxy, RecordingSink
 
-try:
-    import ansible_runner
-except ImportError:  # reported by the `runner` fixture: a missing tool is a failure, not a skip
-    ansible_runner = None
 
 JOB_INFO = 'backupops.veeam.veeam_job_info'
 JOB = 'File Server Backup'
@@ -69,14 +73,6 @@ def sinks(simulator):
     """Two recording sinks, the targets of the redirects: ``(https one, plain http one)``."""
     with RecordingSink(simulator) as tls_sink, RecordingSink() as plain_sink:
         yield tls_sink, plain_sink
-
-
-@pytest.fixture
-def runner():
-    if ansible_runner is None:
-        pytest.fail('ansible-runner is not installed in this Python (%s): install the development requirements, '
-                    '`pip install -r requirements-dev.txt` (or `make venv`)' % sys.executable, pytrace=False)
-    return ansible_runner
 
 
 def proxied_env(simulator, api, proxy, **kwargs):
@@ -293,17 +289,9 @@ def runner_playbook(runner, tmp_path, tasks, env, verbosity):
     (data_dir / 'project').mkdir(parents=True)
     play = {'name': 'backupops.veeam hostile', 'hosts': 'localhost', 'gather_facts': False, 'tasks': tasks}
     (data_dir / 'project' / 'hostile.yml').write_text(yaml.safe_dump([play], allow_unicode=True, sort_keys=False))
-    envvars = dict(env)
-    envvars.update({
-        'ANSIBLE_COLLECTIONS_PATH': ensure_collection_link(),
-        'ANSIBLE_PYTHON_INTERPRETER': sys.executable,
-        'ANSIBLE_NOCOLOR': '1',
-        'ANSIBLE_RETRY_FILES_ENABLED': '0',
-        'ANSIBLE_LOCALHOST_WARNING': '0',
-        'PATH': os.path.dirname(sys.executable) + os.pathsep + os.environ.get('PATH', ''),
-    })
+    envvars = runner_envvars(env)
     result = runner.run(private_data_dir=str(data_dir), playbook='hostile.yml', envvars=envvars, suppress_env_files=True,
-                        inventory={'all': {'hosts': {'localhost': {'ansible_connection': 'local'}}}},
+                        inventory=RUNNER_INVENTORY,
                         verbosity=verbosity, quiet=True, timeout=120)
     with open(os.path.join(result.config.artifact_dir, 'stdout')) as handle:
         stdout = handle.read()
