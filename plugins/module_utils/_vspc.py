@@ -37,6 +37,7 @@ from ansible_collections.backupops.veeam.plugins.module_utils._vspc_shapes impor
     vspc_agent_result,
     vspc_error_text,
     vspc_job,
+    vspc_job_type,
     vspc_point_time,
     vspc_session,
     vspc_vm_result,
@@ -217,8 +218,9 @@ class VSPCClient(VeeamClient):
             items = self._job_by_id(job_id, agent)
         else:
             items = self._list_jobs(agent, name, server_uid, types)
+        # the listing has the other kind too (agent jobs, or the jobs agent jobs embed): left out before the work
+        items = [item for item in items if self._is_kind(vspc_job_type(item), agent)]
         jobs = [vspc_job(item, names, include_raw) for item in items]
-        jobs = [job for job in jobs if (job['type'] in AGENT_JOB_TYPES) == agent or job['type'] is None]
         if name:
             jobs = [job for job in jobs if job['name'] == name]
         if server_uid:
@@ -226,6 +228,10 @@ class VSPCClient(VeeamClient):
         if types:
             jobs = [job for job in jobs if job['type'] in set(types)]
         return jobs
+
+    @staticmethod
+    def _is_kind(job_type, agent):
+        return job_type is None or (job_type in AGENT_JOB_TYPES) == agent
 
     def find_agent_sessions(self, job_id=None, job_name=None, states=None, results=None, since=None, limit=100,
                             include_raw=False):

@@ -11,7 +11,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.backupops.veeam.plugins.module_utils._normalize import RESULTS
-from ansible_collections.backupops.veeam.plugins.module_utils._parse import dig, to_bool, to_text, utc_time
+from ansible_collections.backupops.veeam.plugins.module_utils._parse import to_bool, to_text, utc_time
 
 
 # jobs of these types are agent jobs: veeam_agent_job_info lists them, veeam_job_info does not
@@ -75,9 +75,22 @@ VSPC_RUNNING_STATES = {
 }
 
 
+def vspc_embedded_job(item):
+    """The ``BackupServerJob`` an agent job item embeds (``expand=BackupServerJob``), else None. VSPC writes its
+    keys as documented, so the lookup is exact: a listing of 100 000 items asks this of every one."""
+    embedded = item.get('_embedded')
+    return embedded.get('backupServerJob') if isinstance(embedded, dict) else None
+
+
+def vspc_job_type(item):
+    """The type word of a listed item, before it is made a job dict."""
+    embedded = vspc_embedded_job(item)
+    return to_text((embedded if embedded is not None else item).get('type'))
+
+
 def vspc_job(item, server_names=None, include_raw=False):
     """A job dict from a VSPC ``BackupServerJob``, or a ``BackupServerAgentJob`` with its embedded job."""
-    embedded = dig(item, '_embedded', 'backupServerJob')
+    embedded = vspc_embedded_job(item)
     agent = embedded is not None or 'osType' in item
     base = embedded if embedded is not None else item
     status = to_text(base.get('status'))
@@ -107,7 +120,7 @@ def vspc_job(item, server_names=None, include_raw=False):
 def vspc_session(item, include_raw=False):
     """The session dict of a VSPC job's latest run (VSPC lists no sessions), from the job as the API gives it."""
     job = vspc_job(item)
-    base = dig(item, '_embedded', 'backupServerJob') or item
+    base = vspc_embedded_job(item) or item
     status = to_text(base.get('status'))
     state = VSPC_RUNNING_STATES.get(status, 'Stopped')
     running = state != 'Stopped'

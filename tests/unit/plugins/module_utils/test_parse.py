@@ -11,6 +11,7 @@ import pytest
 from ansible_collections.backupops.veeam.plugins.module_utils._em_shapes import em_items, em_link, em_links
 from ansible_collections.backupops.veeam.plugins.module_utils._errors import VeeamProtocolError
 from ansible_collections.backupops.veeam.plugins.module_utils._parse import (
+    MAX_DEPTH,
     ci_get,
     guid_of,
     parse_body,
@@ -96,6 +97,17 @@ def test_answers_that_are_not_the_api_raise_protocol_errors(content_type, text, 
         assert word in caught.value.message
 
 
+@pytest.mark.parametrize('attributes', ['', ' Rel="Up" Href="x"'])
+def test_xml_is_read_to_the_deepest_level_allowed_and_refused_one_deeper(attributes):
+    def nested(depth):
+        return '<a%s>' % attributes * depth + 'x' + '</a>' * depth
+    root, content = parse_body('application/xml', nested(MAX_DEPTH))
+    assert root == 'a' and content['a']['a']
+    with pytest.raises(VeeamProtocolError) as caught:
+        parse_body('application/xml', nested(MAX_DEPTH + 1))
+    assert 'nested deeper than %d levels' % MAX_DEPTH in caught.value.message
+
+
 def test_empty_body_is_none():
     assert parse_body('application/xml', '') == (None, None)
 
@@ -106,6 +118,9 @@ def test_empty_body_is_none():
     ('2026-11-22T10:15:00+01:00', '2026-11-22T09:15:00Z'),
     ('2026-11-22T10:15:00', '2026-11-22T10:15:00Z'),
     ('2026-11-22 10:15', '2026-11-22T10:15:00Z'),
+    ('2026-11-22T10:15:00Z', '2026-11-22T10:15:00Z'),
+    ('2026-11-22T10:15:00.9999999Z', '2026-11-22T10:15:00Z'),
+    ('2026-11-22T10:15:00.5z', '2026-11-22T10:15:00Z'),
     ('', None),
     (None, None),
     ('yesterday', None),
