@@ -67,12 +67,16 @@ def em_cases(sim):
     ]
 
 
-def vbr_cases(sim):
+# the revision each VBR version serves last, which a user's uri playbook for that server sends
+REVISIONS = {'12.3': '1.2-rev1', '13.0.1': '1.3-rev1', '13.1': '1.3-rev2'}
+
+
+def vbr_cases(sim, vbr_version='13.1'):
     """veeam_job_info by name, the uri playbook users write for VBR today (token, GET jobs, logout), and one
     bare GET of the same server (/api/v1/serverTime, which needs no token)."""
     base = 'https://%s:%s/api' % (sim.host, sim.vbr_port)
     tls = {'ca_path': sim.ca_path}
-    version = {'x-api-version': '1.3-rev2'}
+    version = {'x-api-version': REVISIONS[vbr_version]}
     bearer = dict(version, Authorization='Bearer {{ token.json.access_token }}')
     return [
         ('module', [{'name': 'module', 'backupops.veeam.veeam_job_info': {'name': NAME}}]),
@@ -88,20 +92,21 @@ def vbr_cases(sim):
     ]
 
 
-def single_lookup(sim, rounds, api):
+def single_lookup(sim, rounds, api, vbr_version=None):
     """Each round runs the three cases one after another (rotating who goes first), so a slower
     stretch of the machine weighs on all three alike; each case is its own ansible-playbook run."""
-    cases = em_cases(sim) if api == 'em' else vbr_cases(sim)
+    cases = em_cases(sim) if api == 'em' else vbr_cases(sim, vbr_version)
     seconds = dict((name, []) for name, dummy in cases)
     for number in range(rounds):
         for name, tasks in cases[number % 3:] + cases[:number % 3]:
             seconds[name].append(sum(task_seconds(sim, tasks, api).values()))
     module, three, bare = (statistics.median(seconds[name]) for name in ('module', 'three', 'bare'))
     three_words = 'logon, query, logoff' if api == 'em' else 'token, GET jobs, logout'
+    server = api if api == 'em' else 'vbr %s' % vbr_version
     return [
-        '| %s | veeam_job_info by name | %.3f | %.2f | %.2f |' % (api, module, module / bare, module / three),
-        '| %s | three uri tasks: %s | %.3f | %.2f | 1.00 |' % (api, three_words, three, three / bare),
-        '| %s | one bare uri GET (the floor) | %.3f | 1.00 | %.2f |' % (api, bare, bare / three),
+        '| %s | veeam_job_info by name | %.3f | %.2f | %.2f |' % (server, module, module / bare, module / three),
+        '| %s | three uri tasks: %s | %.3f | %.2f | 1.00 |' % (server, three_words, three, three / bare),
+        '| %s | one bare uri GET (the floor) | %.3f | 1.00 | %.2f |' % (server, bare, bare / three),
     ]
 
 
@@ -201,6 +206,8 @@ def main():
     parser.add_argument('--only', choices=['lookup', 'listing', 'toggle', 'run'], action='append')
     parser.add_argument('--api', choices=['em', 'vspc', 'vbr'], action='append',
                         help='the APIs of the lookup and listing parts (default: all they cover)')
+    parser.add_argument('--vbr-version', choices=sorted(REVISIONS), action='append',
+                        help='the VBR versions the simulator plays for the vbr lookup (default: each of them)')
     options = parser.parse_args()
     parts = options.only or ['lookup', 'listing', 'toggle', 'run']
     out = ['## Side by side with what users do today (%s)' % datetime.date.today().isoformat(), '',
@@ -208,16 +215,17 @@ def main():
            % (options.rounds, ''.join(' --only ' + part for part in options.only or []), machine()), '']
     if 'lookup' in parts:
         # requests are still checked against Veeam's documents; the simulator's own check of its answers is off
-        sim = start_simulator('--vbr-validate', 'off')
-        try:
-            lines = []
-            for api in [api for api in ('em', 'vbr') if not options.api or api in options.api]:
-                lines += single_lookup(sim, options.rounds, api)
-            out += ['One job by name, task time in the play (each case in its own ansible-playbook run). Targets: the module '
-                    'at most 1.2x the bare GET of the same server, and at most 0.7x the three tasks on em, 0.6x on vbr.', '',
-                    '| api | case | task time, s | x bare GET | x three tasks |', '|---|---|---|---|---|'] + lines + ['']
-        finally:
-            sim.stop()
+        lines = []
+        for api in [api for api in ('em', 'vbr') if not options.api or api in options.api]:
+            for vbr_version in (options.vbr_version or sorted(REVISIONS)) if api == 'vbr' else [None]:
+                sim = start_simulator('--vbr-validate', 'off', '--vbr-version', vbr_version or '13.1')
+                try:
+                    lines += single_lookup(sim, options.rounds, api, vbr_version)
+                finally:
+                    sim.stop()
+        out += ['One job by name, task time in the play (each case in its own ansible-playbook run). Targets: the module '
+                'at most 1.2x the bare GET of the same server, and at most 0.7x the three tasks on em, 0.6x on vbr.', '',
+                '| server | case | task time, s | x bare GET | x three tasks |', '|---|---|---|---|---|'] + lines + ['']
     if 'listing' in parts:
         # the VBR answers' schema validation is the simulator's own work: off, so the module's is measured
         sim = start_simulator('--scale', '5000', '--vbr-validate', 'off')

@@ -228,14 +228,17 @@ class EMClient(VeeamClient):
                             headers={'Content-Type': 'application/xml'}, expect=expect)
 
     # -- query service -------------------------------------------------------------------------
-    def query(self, query_type, conditions=None, sort_desc=None, page_size=PAGE_SIZE, everything=False):
+    def query(self, query_type, conditions=None, sort_desc=None, page_size=PAGE_SIZE, everything=False, keep=None):
         """Yield the entities of ``/query?type=...&format=Entities``, page after page.
 
         Always sends pageSize (EM pages at 100 when asked for none). Page by page, following the Next
         link of PagingInfo, so a caller that stops iterating stops the requests. With ``everything``
         (the caller wants every entity), the pages after the first are fetched a few at once by their
-        number (``page=N``), once the first page has told how many there are.
+        number (``page=N``), once the first page has told how many there are; ``keep(entity)`` then turns
+        each entity into what the caller keeps, in the worker that read its page, so that a parsed page is
+        let go as soon as it is read (100 parsed pages of 500 jobs take 400 MB).
         """
+        keep = keep or (lambda entity: entity)
         params = {'type': query_type, 'format': 'Entities', 'pageSize': page_size, 'page': 1}
         if conditions:
             params['filter'] = ';'.join(conditions)
@@ -243,15 +246,18 @@ class EMClient(VeeamClient):
             params['sortDesc'] = sort_desc
         bucket = query_type + 's'
         body = self.request('GET', '/query', params=params)
-        yield from em_items(ci_get(body, 'Entities'), bucket, query_type)
         if everything:
             pages = to_int(ci_get(ci_get(body, 'PagingInfo') or {}, 'PagesCount')) or 1
 
             def page(number):
-                return em_items(ci_get(self.get('/query', params=dict(params, page=number)), 'Entities'), bucket, query_type)
+                answer = body if number == 1 else self.get('/query', params=dict(params, page=number))
+                return [keep(entity) for entity in em_items(ci_get(answer, 'Entities'), bucket, query_type)]
+            yield from page(1)
+            body = None
             for entities in self.side_by_side(page, range(2, pages + 1)):
                 yield from entities
             return
+        yield from em_items(ci_get(body, 'Entities'), bucket, query_type)
         next_page = self._next_page(body, params)
         while next_page is not None:
             path, next_params = next_page
@@ -320,7 +326,8 @@ class EMClient(VeeamClient):
             conditions.append(server_condition(backup_server))
         if types and len(types) == 1:
             conditions.append('JobType==' + enum_word(types[0], 'type'))
-        jobs = [em_job(entity, include_raw) for entity in self.query(query_type, conditions, everything=True)]
+        jobs = list(self.query(query_type, conditions, everything=True,
+                               keep=lambda entity: em_job(entity, include_raw)))
         # the server's string comparison may ignore case; the contract says exact
         if name:
             jobs = [job for job in jobs if job['name'] == name]

@@ -214,20 +214,22 @@ class VSPCClient(VeeamClient):
             server_uid = self.resolve_server(backup_server)
             if server_uid is None:
                 return []
+        wanted_types = set(types or ())
+
+        def keep(item):
+            # the listing has the other kind too (agent jobs, or the jobs agent jobs embed): left out before the work
+            if not self._is_kind(vspc_job_type(item), agent):
+                return None
+            job = vspc_job(item, names, include_raw)
+            if ((name and job['name'] != name) or (wanted_types and job['type'] not in wanted_types)
+                    or (server_uid and (job['backup_server_id'] or '').lower() != server_uid.lower())):
+                return None
+            return job
         if job_id:
-            items = self._job_by_id(job_id, agent)
+            jobs = [keep(item) for item in self._job_by_id(job_id, agent)]
         else:
-            items = self._list_jobs(agent, name, server_uid, types)
-        # the listing has the other kind too (agent jobs, or the jobs agent jobs embed): left out before the work
-        items = [item for item in items if self._is_kind(vspc_job_type(item), agent)]
-        jobs = [vspc_job(item, names, include_raw) for item in items]
-        if name:
-            jobs = [job for job in jobs if job['name'] == name]
-        if server_uid:
-            jobs = [job for job in jobs if (job['backup_server_id'] or '').lower() == server_uid.lower()]
-        if types:
-            jobs = [job for job in jobs if job['type'] in set(types)]
-        return jobs
+            jobs = self._list_jobs(agent, name, server_uid, types, keep)
+        return [job for job in jobs if job is not None]
 
     @staticmethod
     def _is_kind(job_type, agent):
@@ -298,16 +300,16 @@ class VSPCClient(VeeamClient):
         except VeeamNotFoundError:
             return []
 
-    def _list_jobs(self, agent, name, server_uid, types):
+    def _list_jobs(self, agent, name, server_uid, types, keep):
         prefix = '/infrastructure/backupServers/%s/jobs' % server_uid if server_uid else JOBS_PATH
         if agent:
-            return self.paged(prefix + '/agentJobs', {'expand': 'BackupServerJob'})
+            return self.paged(prefix + '/agentJobs', {'expand': 'BackupServerJob'}, keep=keep)
         filters = []
         if name:
             filters.append(in_condition('name', [name]))
         if types:
             filters.append(in_condition('type', types))
-        return self.paged(prefix, {'filter': json.dumps(filters)} if filters else None)
+        return self.paged(prefix, {'filter': json.dumps(filters)} if filters else None, keep=keep)
 
     # -- machines: what veeam_restore_point_info and veeam_quick_backup need ----------------------------
     def find_machines(self, name, kind='any', backup_server=None):
