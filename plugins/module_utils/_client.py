@@ -221,19 +221,3 @@ class VeeamClient(abc.ABC):
     @abc.abstractmethod
     def act(self, job, action, task_timeout=600):
         """Start, stop, retry, enable or disable the job; ``{'task': ..., 'session': session dict or None}``."""
-
-    @abc.abstractmethod
-    def find_machines(self, name, kind='any', backup_server=None):
-        """The ``candidate()`` machines the server's own name filter finds for ``name`` (see ``_machines``)."""
-
-    @abc.abstractmethod
-    def machine_state(self, found, limit=1, include_raw=False):
-        """The ``machine_state()`` of a candidate: its newest restore points, job and own last result."""
-
-    @abc.abstractmethod
-    def check_quick_backup(self, machine):
-        """Raise VeeamUnsupportedError, before any request, when the machine cannot be backed up alone."""
-
-    @abc.abstractmethod
-    def quick_backup(self, machine):
-        """Start a quick backup of the machine alone: ``{'task', 'session', 'job'}``."""
