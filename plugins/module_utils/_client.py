@@ -54,8 +54,9 @@ class VeeamClient(abc.ABC):
         self._warn = warn or (lambda message: None)
         self._clock = clock
         self._auth_lock = threading.Lock()
-        self._advance = None  # the pool of the requests asked for in advance (created on first use)
-        self._asked = []  # their futures: the exit waits for them, so the credential outlives them
+        self._pools = {}  # the pools of the requests asked for in advance, by their number of threads (made on first use)
+        self._asked = []  # the futures not yet done: the exit waits for them, so the credential outlives them
+        self._asked_lock = threading.Lock()
 
     # -- the context: log on, log off ---------------------------------------------------------------
     def __enter__(self):
@@ -65,8 +66,8 @@ class VeeamClient(abc.ABC):
     def __exit__(self, *exc_info):
         try:
             wait(self._asked)
-            if self._advance is not None:
-                self._advance.shutdown(wait=True)
+            for pool in self._pools.values():
+                pool.shutdown(wait=True)
             self.log_off()
         finally:
             self.forget_credentials()
@@ -180,14 +181,18 @@ class VeeamClient(abc.ABC):
         with ThreadPoolExecutor(max_workers=workers) as pool:
             return list(pool.map(function, items))
 
-    def in_advance(self, function, *args, **kwargs):
-        """Start ``function(*args, **kwargs)`` now, for a result that may be needed later: a future. The client's exit waits
-        for it, so the credential is not ended under it."""
-        with self._auth_lock:
-            if self._advance is None:
-                self._advance = ThreadPoolExecutor(max_workers=ADVANCE_WORKERS)
-        future = self._advance.submit(function, *args, **kwargs)
-        self._asked.append(future)
+    def in_advance(self, function, *args, workers=ADVANCE_WORKERS, **kwargs):
+        """Start ``function(*args, **kwargs)`` now, for a result that may be needed later: a future. It runs on the
+        client's pool of ``workers`` threads: a caller that pipelines its own requests names the number it keeps to
+        (VBR's job listing: two pages at a time). The client's exit waits for it, so the credential is not ended
+        under it."""
+        with self._asked_lock:
+            pool = self._pools.get(workers)
+            if pool is None:
+                pool = self._pools[workers] = ThreadPoolExecutor(max_workers=workers)
+            future = pool.submit(function, *args, **kwargs)
+            # the futures already done are dropped, and their answers with them
+            self._asked = [asked for asked in self._asked if not asked.done()] + [future]
         return future
 
     # -- the protocol: what every API answers, with the same names ----------------------------------

@@ -22,7 +22,6 @@ __metaclass__ = type
 import abc
 import datetime
 import re
-from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.backupops.veeam.plugins.module_utils._errors import VeeamAmbiguousError
 from ansible_collections.backupops.veeam.plugins.module_utils._parse import UTC, format_time, parse_time
@@ -187,11 +186,7 @@ class Machines:
                 return self.lookup(item), None
             except VeeamAmbiguousError as error:
                 return None, error
-        if len(items) > 1:
-            with ThreadPoolExecutor(max_workers=min(LOOKUP_WORKERS, len(items))) as pool:
-                outcomes = list(pool.map(one, items))
-        else:
-            outcomes = [one(item) for item in items]
+        outcomes = self.client.side_by_side(one, items, workers=LOOKUP_WORKERS)
         errors = [error.message for dummy, error in outcomes if error is not None]
         if errors:
             raise VeeamAmbiguousError('; '.join(errors))

@@ -12,7 +12,6 @@ __metaclass__ = type
 
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from itertools import islice
 
 from ansible_collections.backupops.veeam.plugins.module_utils._client import VeeamClient
@@ -286,18 +285,17 @@ class VBRClient(VeeamClient):
         def wanted(state):
             return (is_agent_type(state.get('type')) == agent and (not name or state.get('name') == name)
                     and (not wanted_types or state.get('type') in wanted_types))
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            server = pool.submit(self.server_info)
-            if job_id or name or type_word:
-                # few jobs: the states and the models at the same time, with the same server-side filter
-                models = pool.submit(self._job_model, job_id) if job_id else pool.submit(self.paged, JOBS, params)
-                states = [state for state in self.paged(STATES, params) if wanted(state)]
-                models = models.result()
-            else:
-                states, models = self._listing(wanted, keep=None if include_raw else schedule_of)
-            by_id = dict(((model.get('id') or '').lower(), model) for model in models)
-            return [vbr_job(state, by_id.get((state.get('id') or '').lower()), server.result(), include_raw)
-                    for state in states]
+        server = self.in_advance(self.server_info)
+        if job_id or name or type_word:
+            # few jobs: the states and the models at the same time, with the same server-side filter
+            states, models = self.side_by_side(lambda read: read(), [
+                lambda: [state for state in self.paged(STATES, params) if wanted(state)],
+                (lambda: self._job_model(job_id)) if job_id else (lambda: self.paged(JOBS, params))], workers=2)
+        else:
+            states, models = self._listing(wanted, keep=None if include_raw else schedule_of)
+        by_id = dict(((model.get('id') or '').lower(), model) for model in models)
+        return [vbr_job(state, by_id.get((state.get('id') or '').lower()), server.result(), include_raw)
+                for state in states]
 
     def _listing(self, wanted, keep):
         """Every wanted job's state and model, with as little as possible: the states page by page, and, as
@@ -310,30 +308,31 @@ class VBRClient(VeeamClient):
         first, total = self._page(STATES, {}, 0, PAGE_LIMIT, None)
         step = len(first) or PAGE_LIMIT
         skips = iter(range(step, total or 0, step))
-        with ThreadPoolExecutor(max_workers=self.page_workers) as pool:
-            def take(items):
-                for state in items:
-                    if wanted(state):
-                        states.append(state)
-                        counts[state.get('type')] = counts.get(state.get('type'), 0) + 1
-                for word, count in counts.items():
-                    while word in known and asked.get(word, 0) < count:
-                        pending.append(pool.submit(self._page, JOBS, {'typeFilter': word}, asked.get(word, 0), PAGE_LIMIT,
-                                                   keep))
-                        asked[word] = asked.get(word, 0) + PAGE_LIMIT
-            # at most page_workers state pages in flight, so that model pages are asked for in between
-            in_flight = [pool.submit(self._page, STATES, {}, skip, step, None)
-                         for skip in islice(skips, self.page_workers)]
-            take(first)
-            while in_flight:
-                items = in_flight.pop(0).result()[0]
-                in_flight.extend(pool.submit(self._page, STATES, {}, skip, step, None) for skip in islice(skips, 1))
-                take(items)
-            for future in pending:
-                models.update(((item.get('id') or '').lower(), item) for item in future.result()[0])
-            missing = [state['id'] for state in states if (state.get('id') or '').lower() not in models]
-            for found in pool.map(self._job_model, missing):
-                models.update(((item.get('id') or '').lower(), keep(item) if keep else item) for item in found)
+
+        def ask(*page):  # on the client's pool of page_workers threads: state and model pages share it
+            return self.in_advance(self._page, *page, workers=self.page_workers)
+
+        def take(items):
+            for state in items:
+                if wanted(state):
+                    states.append(state)
+                    counts[state.get('type')] = counts.get(state.get('type'), 0) + 1
+            for word, count in counts.items():
+                while word in known and asked.get(word, 0) < count:
+                    pending.append(ask(JOBS, {'typeFilter': word}, asked.get(word, 0), PAGE_LIMIT, keep))
+                    asked[word] = asked.get(word, 0) + PAGE_LIMIT
+        # at most page_workers state pages in flight, so that model pages are asked for in between
+        in_flight = [ask(STATES, {}, skip, step, None) for skip in islice(skips, self.page_workers)]
+        take(first)
+        while in_flight:
+            items = in_flight.pop(0).result()[0]
+            in_flight.extend(ask(STATES, {}, skip, step, None) for skip in islice(skips, 1))
+            take(items)
+        for future in pending:
+            models.update(((item.get('id') or '').lower(), item) for item in future.result()[0])
+        missing = [state['id'] for state in states if (state.get('id') or '').lower() not in models]
+        for found in self.side_by_side(self._job_model, missing):
+            models.update(((item.get('id') or '').lower(), keep(item) if keep else item) for item in found)
         return states, list(models.values())
 
     def _job_model(self, job_id):

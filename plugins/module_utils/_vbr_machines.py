@@ -14,7 +14,7 @@ __metaclass__ = type
 
 import re
 from collections import OrderedDict
-from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 
 from ansible_collections.backupops.veeam.plugins.module_utils._errors import VeeamNotFoundError, VeeamUnsupportedError
 from ansible_collections.backupops.veeam.plugins.module_utils._machines import MachineClient
@@ -98,28 +98,28 @@ class VBRMachineClient(MachineClient, VBRClient):
         ref = found['_ref']
         objects = ref['objects']
         newest_first = {'orderColumn': 'CreationTime', 'orderAsc': 'false', 'skip': 0, 'limit': max(limit, 1)}
-        with ThreadPoolExecutor(max_workers=2 * len(objects) + 2) as pool:
-            pages = [pool.submit(self.get, '/api/v1/restorePoints', dict(newest_first, backupObjectIdFilter=item['id']))
-                     for item in objects]
-            # 1.3-rev2 names the backup on the backup object: its job is read at the same time as the points
-            prefetched = OrderedDict((item['backupId'], pool.submit(self._backup, item['backupId']))
-                                     for item in objects if item.get('backupId'))
-            if not objects:  # a machine known by its restore points only (the revision shows no backup object of it)
-                named = ref.pop('points', None)
-                pages.append(pool.submit(lambda: {'data': [
-                    point for point in (named if named is not None else self._points_named(ref['name']))
-                    if vbr_point_machine(point, ref['name'])[0] == found['name']]}))
-            tasks = self._tasks_by_name.pop(found['name'], None)  # once: a later read (after a backup) asks again
-            if tasks is None:
-                tasks = pool.submit(self._tasks_named, found['name'])
-            points = [point for page in pages for point in (page.result() or {}).get('data') or []]
+        # every request at once: the points of each backup object, the backups that 1.3-rev2 names on the backup
+        # objects (their jobs), and the machine's task sessions when its lookup has not asked for them already
+        asks = [partial(self.get, '/api/v1/restorePoints', dict(newest_first, backupObjectIdFilter=item['id']))
+                for item in objects]
+        if not objects:  # a machine known by its restore points only (the revision shows no backup object of it)
+            named = ref.pop('points', None)
+            asks.append(lambda: {'data': [
+                point for point in (named if named is not None else self._points_named(ref['name']))
+                if vbr_point_machine(point, ref['name'])[0] == found['name']]})
+        prefetched = [item['backupId'] for item in objects if item.get('backupId')]
+        asks.extend(partial(self._backup, backup_id) for backup_id in prefetched)
+        tasks = self._tasks_by_name.pop(found['name'], None)  # once: a later read (after a backup) asks again
+        if tasks is None:
+            tasks = self.in_advance(self._tasks_named, found['name'])
+        answers = self.side_by_side(lambda read: read(), asks, workers=len(asks))
+        pages, backups = answers[:len(asks) - len(prefetched)], dict(zip(prefetched, answers[len(asks) - len(prefetched):]))
+        points = [point for page in pages for point in (page or {}).get('data') or []]
         points.sort(key=lambda point: utc_time(point.get('creationTime')) or '', reverse=True)
         points = points[:max(limit, 1)]
         backup_ids = list(OrderedDict.fromkeys(point['backupId'] for point in points if point.get('backupId')))
-        backups = dict(zip(prefetched, [backup.result() for backup in prefetched.values()]))
         missing = [backup_id for backup_id in backup_ids if backup_id not in backups]
-        with ThreadPoolExecutor(max_workers=max(1, len(missing))) as pool:
-            backups.update(zip(missing, pool.map(self._backup, missing)))
+        backups.update(zip(missing, self.side_by_side(self._backup, missing, workers=max(1, len(missing)))))
         restore_points = []
         for point in points:
             backup = backups.get(point.get('backupId')) or {}

@@ -12,7 +12,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
-from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 
 from ansible_collections.backupops.veeam.plugins.module_utils._errors import VeeamNotFoundError, VeeamUnsupportedError
 from ansible_collections.backupops.veeam.plugins.module_utils._machines import MachineClient
@@ -50,20 +50,19 @@ class VSPCMachineClient(MachineClient, VSPCClient):
                 return []
         kinds = ['vm', 'computer'] if kind == 'any' else [kind]
         query = {'filter': json.dumps([name_condition('name', name)])}
-        with ThreadPoolExecutor(max_workers=len(kinds) + 1) as pool:
-            names = pool.submit(self.server_names)
-            lists = [(each, pool.submit(lambda path: list(self.paged(path, query)), MACHINE_PATHS[each]))
-                     for each in kinds]
-            names = names.result()
-            found = []
-            for each, items in lists:
-                for item in items.result():
-                    server = (item.get('backupServerUid') or '').lower()
-                    if server_uid and server != server_uid.lower():
-                        continue
-                    found.append(candidate(
-                        item.get('name'), each, item.get('platformType') if each == 'computer' else None,
-                        item.get('backupServerUid'), names.get(server), ref={'item': item}))
+        asks = [self.server_names] + [partial(lambda path: list(self.paged(path, query)), MACHINE_PATHS[each])
+                                      for each in kinds]
+        answers = self.side_by_side(lambda read: read(), asks, workers=len(asks))
+        names, lists = answers[0], answers[1:]
+        found = []
+        for each, items in zip(kinds, lists):
+            for item in items:
+                server = (item.get('backupServerUid') or '').lower()
+                if server_uid and server != server_uid.lower():
+                    continue
+                found.append(candidate(
+                    item.get('name'), each, item.get('platformType') if each == 'computer' else None,
+                    item.get('backupServerUid'), names.get(server), ref={'item': item}))
         return found
 
     def machine_state(self, found, limit=1, include_raw=False):
@@ -73,19 +72,15 @@ class VSPCMachineClient(MachineClient, VSPCClient):
         the job of its newest point (``/infrastructure/backupServers/jobs/{jobUid}``). Three or four requests."""
         item, kind = found['_ref']['item'], found['kind']
         uid = item.get('instanceUid')
-        with ThreadPoolExecutor(max_workers=3) as pool:
-            points = pool.submit(lambda: list(self.paged('%s/%s/%s' % (MACHINE_PATHS[kind], uid, POINTS[kind]))))
-            if kind == 'vm':
-                objects = pool.submit(lambda: list(self.paged(VM_OBJECTS_PATH, {
-                    'filter': json.dumps([name_condition('name', found['name'])])})))
-                job = pool.submit(self._job_name, item.get('jobUid'))
-            else:
-                objects = pool.submit(lambda: list(self.paged(AGENT_OBJECTS_PATH, {
-                    'filter': json.dumps([name_condition('computer', found['name'])])})))
-            points = sorted(points.result(), key=vspc_point_time, reverse=True)
-            objects = objects.result()
-            job_id = item.get('jobUid') if kind == 'vm' else (points[0].get('jobUid') if points else None)
-            job_name = job.result() if kind == 'vm' else self._job_name(job_id)
+        objects_path, field = (VM_OBJECTS_PATH, 'name') if kind == 'vm' else (AGENT_OBJECTS_PATH, 'computer')
+        asks = [lambda: list(self.paged('%s/%s/%s' % (MACHINE_PATHS[kind], uid, POINTS[kind]))),
+                lambda: list(self.paged(objects_path, {'filter': json.dumps([name_condition(field, found['name'])])}))]
+        if kind == 'vm':  # a VM names its job: its name is read at the same time
+            asks.append(lambda: self._job_name(item.get('jobUid')))
+        answers = self.side_by_side(lambda read: read(), asks, workers=len(asks))
+        points, objects = sorted(answers[0], key=vspc_point_time, reverse=True), answers[1]
+        job_id = item.get('jobUid') if kind == 'vm' else (points[0].get('jobUid') if points else None)
+        job_name = answers[2] if kind == 'vm' else self._job_name(job_id)
         restore_points = [restore_point(
             point.get('instanceUid'), vspc_point_time(point) or None, None, point.get('jobUid'),
             job_name if job_id and point.get('jobUid') == job_id else None, point.get('backupUid'),
