@@ -137,9 +137,12 @@ class VSPCClient(VeeamClient):
     def error_message(body):
         return vspc_error_text(body, None)
 
-    def request(self, method, path, params=None, data=None, json_body=None, idempotent=None, expect=(200,)):
-        """Send and return the answer's envelope (dict with data/meta/errors); follow 202 async actions."""
-        response = self.send(method, path, params=params, json_body=json_body, idempotent=idempotent)
+    def request(self, method, path, params=None, data=None, json_body=None, headers=None, idempotent=None,
+                expect=(200,)):
+        """Send and return the answer's envelope (dict with data/meta/errors); follow 202 async actions. Any status
+        below 400 is an answer here (``expect`` is taken for the base's signature)."""
+        response = self.send(method, path, params=params, data=data, json_body=json_body, headers=headers,
+                             idempotent=idempotent)
         if response.status_code == 202 and response.headers.get('Location'):
             return self.follow_async(response.headers['Location'], '%s %s' % (method, path))
         if response.status_code >= 400:
