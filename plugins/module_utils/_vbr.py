@@ -21,7 +21,6 @@ from ansible_collections.backupops.veeam.plugins.module_utils._errors import (
     VeeamNotFoundError,
     VeeamOptionError,
     VeeamProtocolError,
-    VeeamUnsupportedError,
     http_error,
 )
 from ansible_collections.backupops.veeam.plugins.module_utils._normalize import (
@@ -39,9 +38,10 @@ from ansible_collections.backupops.veeam.plugins.module_utils._vbr_shapes import
     RETRY,
     Revision,
     SUPPORTED_REVISIONS,
+    choose_revision,
     is_agent_type,
     schedule_of,
-    served_revisions,
+    unserved_revisions,
     vbr_error_text,
     vbr_job,
     vbr_session,
@@ -88,7 +88,7 @@ class VBRClient(VeeamClient):
         response = self._token_request(revision, password_grant)
         served = self._unserved(response)
         if served is not None:
-            revision = self._choose(served)
+            revision = choose_revision(served, self._pinned)
             response = self._token_request(revision, password_grant)
             if self._unserved(response) is not None:
                 raise VeeamProtocolError('the server refused REST API revision %s, which it listed as served' % revision)
@@ -102,27 +102,7 @@ class VBRClient(VeeamClient):
 
     def _unserved(self, response):
         """The revisions the server serves, when it refused the one asked for; else None."""
-        if response.status_code != 400:
-            return None
-        body = self.body_or_none(response)
-        message = vbr_error_text(body, '')
-        revisions = served_revisions(message)
-        if revisions and ((body or {}).get('errorCode') == 'NotImplemented' or 'version' in message.lower()):
-            return revisions
-        return None
-
-    def _choose(self, served):
-        if self._pinned is not None:
-            raise VeeamOptionError('api_version: the server does not serve VBR REST API revision %s; it serves %s'
-                                   % (self._pinned, ', '.join(str(revision) for revision in served)))
-        for revision in SUPPORTED_REVISIONS:
-            if revision in served:
-                return revision
-        raise VeeamUnsupportedError(
-            'the server serves VBR REST API revisions %s; this collection needs %s or later (VBR %s and later). '
-            'Upgrade the server, or set api_version to one of its revisions at your own risk'
-            % (', '.join(str(revision) for revision in served), SUPPORTED_REVISIONS[-1],
-               SUPPORTED_REVISIONS[-1].vbr_version))
+        return unserved_revisions(self.body_or_none(response)) if response.status_code == 400 else None
 
     def _refresh(self):
         """Renew the pair with the refresh token (it works once); without one, or when it is refused, log on again."""
@@ -249,12 +229,6 @@ class VBRClient(VeeamClient):
         if action == 'retry':
             self.require(RETRY)
 
-    def _type_filter(self, types):
-        """The revision's words for the wanted types, and the one word to send as ``typeFilter`` (or None)."""
-        words = set(self.revision.job_type_word(word) for word in types)
-        known = words & self.revision.job_types()
-        return words, (next(iter(known)) if len(words) == 1 and known else None)
-
     def find_jobs(self, agent=False, job_id=None, name=None, backup_server=None, types=None,
                   include_last_session=False, include_raw=False):
         """Jobs (or agent jobs) matching every criterion, as job dicts, from ``/jobs/states`` and ``/jobs``.
@@ -268,7 +242,7 @@ class VBRClient(VeeamClient):
             self.require(AGENT_JOBS)
         if backup_server and not self._server_matches(backup_server):
             return []
-        wanted_types, type_word = self._type_filter(types) if types else (None, None)
+        wanted_types, type_word = self.revision.type_filter(types) if types else (None, None)
         params = {}
         if job_id:
             job_id = guid_of(job_id) or job_id
