@@ -4,9 +4,12 @@
 """The base of the three API clients: what every client does the same way, and what every API must answer.
 
 The layout of ``module_utils``: talking to an API is ``_<api>.py`` (``_em.py``, ``_vspc.py``, ``_vbr.py``: one
-subclass of ``VeeamClient`` each); what that API's answers mean is ``_<api>_shapes.py``; what the three share is
-here (the client), in ``_http.py`` (the transport), ``_parse.py`` (bodies and values) and ``_normalize.py`` (the
-dicts of INTERFACE.md section 2). A fourth API is one more subclass and one more shapes file.
+subclass of ``VeeamClient`` each); what that API's answers mean is ``_<api>_shapes.py``; that API's machine lookups
+are ``_<api>_machines.py`` (``EMMachineClient(MachineClient, EMClient)`` and so on: the steps of ``_machines``
+behind its abstract ``MachineClient``, shipped only with the modules that think in machines); what the three share
+is here (the client), in ``_http.py`` (the transport), ``_parse.py`` (bodies and values) and ``_normalize.py`` (the
+dicts of INTERFACE.md section 2). A fourth API is one more subclass, one more shapes file and one more machines
+file.
 
 Internal to this collection, may change without notice.
 """
@@ -35,12 +38,12 @@ class VeeamClient(abc.ABC):
 
     What a subclass gives: ``api`` and ``title``; the credential (``log_on``, ``credential_headers``, ``renew``,
     ``log_off``); what its errors say (``error_message``); how it pages (``read_page``); and the protocol below,
-    which every module relies on and which no module branches on.
+    which every module relies on and which no module branches on (the machine steps are ``_machines.MachineClient``'s).
 
     What it gets: ``send`` (the credential on every request, renewed once under a lock when a request is answered
     401, so that parallel workers renew it once), ``request`` (parsed answer, an HTTP failure raised as the
     collection's error), ``paged`` (every item of a collection, the pages after the first read side by side),
-    ``side_by_side`` and ``in_advance``.
+    ``side_by_side`` and ``in_advance``: the only thread pools of the clients and of what runs on them.
     """
 
     api = None  # 'em', 'vspc' or 'vbr': the value of the api option
