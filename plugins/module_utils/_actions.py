@@ -15,7 +15,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.backupops.veeam.plugins.module_utils._errors import (
     VeeamAmbiguousError,
@@ -135,10 +134,7 @@ class JobActions:
 
     def run_all(self, jobs, parallel=1):
         """One result per job, in the order given; up to ``parallel`` jobs are worked on at once."""
-        if parallel <= 1 or len(jobs) <= 1:
-            return [self.run(job) for job in jobs]
-        with ThreadPoolExecutor(max_workers=min(parallel, len(jobs))) as pool:
-            return list(pool.map(self.run, jobs))
+        return self.client.side_by_side(self.run, jobs, workers=max(1, parallel))
 
     def run(self, job):
         """The result dict for one job: changed, failed, msg, job, session, task (and diff, warnings)."""

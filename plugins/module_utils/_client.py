@@ -4,9 +4,12 @@
 """The base of the three API clients: what every client does the same way, and what every API must answer.
 
 The layout of ``module_utils``: talking to an API is ``_<api>.py`` (``_em.py``, ``_vspc.py``, ``_vbr.py``: one
-subclass of ``VeeamClient`` each); what that API's answers mean is ``_<api>_shapes.py``; what the three share is
-here (the client), in ``_http.py`` (the transport), ``_parse.py`` (bodies and values) and ``_normalize.py`` (the
-dicts of INTERFACE.md section 2). A fourth API is one more subclass and one more shapes file.
+subclass of ``VeeamClient`` each); what that API's answers mean is ``_<api>_shapes.py``; that API's machine lookups
+are ``_<api>_machines.py`` (``EMMachineClient(MachineClient, EMClient)`` and so on: the steps of ``_machines``
+behind its abstract ``MachineClient``, shipped only with the modules that think in machines); what the three share
+is here (the client), in ``_http.py`` (the transport), ``_parse.py`` (bodies and values) and ``_normalize.py`` (the
+dicts of INTERFACE.md section 2). A fourth API is one more subclass, one more shapes file and one more machines
+file.
 
 Internal to this collection, may change without notice.
 """
@@ -35,12 +38,12 @@ class VeeamClient(abc.ABC):
 
     What a subclass gives: ``api`` and ``title``; the credential (``log_on``, ``credential_headers``, ``renew``,
     ``log_off``); what its errors say (``error_message``); how it pages (``read_page``); and the protocol below,
-    which every module relies on and which no module branches on.
+    which every module relies on and which no module branches on (the machine steps are ``_machines.MachineClient``'s).
 
     What it gets: ``send`` (the credential on every request, renewed once under a lock when a request is answered
     401, so that parallel workers renew it once), ``request`` (parsed answer, an HTTP failure raised as the
     collection's error), ``paged`` (every item of a collection, the pages after the first read side by side),
-    ``side_by_side`` and ``in_advance``.
+    ``side_by_side`` and ``in_advance``: the only thread pools of the clients and of what runs on them.
     """
 
     api = None  # 'em', 'vspc' or 'vbr': the value of the api option
@@ -54,8 +57,9 @@ class VeeamClient(abc.ABC):
         self._warn = warn or (lambda message: None)
         self._clock = clock
         self._auth_lock = threading.Lock()
-        self._advance = None  # the pool of the requests asked for in advance (created on first use)
-        self._asked = []  # their futures: the exit waits for them, so the credential outlives them
+        self._pools = {}  # the pools of the requests asked for in advance, by their number of threads (made on first use)
+        self._asked = []  # the futures not yet done: the exit waits for them, so the credential outlives them
+        self._asked_lock = threading.Lock()
 
     # -- the context: log on, log off ---------------------------------------------------------------
     def __enter__(self):
@@ -65,8 +69,8 @@ class VeeamClient(abc.ABC):
     def __exit__(self, *exc_info):
         try:
             wait(self._asked)
-            if self._advance is not None:
-                self._advance.shutdown(wait=True)
+            for pool in self._pools.values():
+                pool.shutdown(wait=True)
             self.log_off()
         finally:
             self.forget_credentials()
@@ -180,14 +184,18 @@ class VeeamClient(abc.ABC):
         with ThreadPoolExecutor(max_workers=workers) as pool:
             return list(pool.map(function, items))
 
-    def in_advance(self, function, *args, **kwargs):
-        """Start ``function(*args, **kwargs)`` now, for a result that may be needed later: a future. The client's exit waits
-        for it, so the credential is not ended under it."""
-        with self._auth_lock:
-            if self._advance is None:
-                self._advance = ThreadPoolExecutor(max_workers=ADVANCE_WORKERS)
-        future = self._advance.submit(function, *args, **kwargs)
-        self._asked.append(future)
+    def in_advance(self, function, *args, workers=ADVANCE_WORKERS, **kwargs):
+        """Start ``function(*args, **kwargs)`` now, for a result that may be needed later: a future. It runs on the
+        client's pool of ``workers`` threads: a caller that pipelines its own requests names the number it keeps to
+        (VBR's job listing: two pages at a time). The client's exit waits for it, so the credential is not ended
+        under it."""
+        with self._asked_lock:
+            pool = self._pools.get(workers)
+            if pool is None:
+                pool = self._pools[workers] = ThreadPoolExecutor(max_workers=workers)
+            future = pool.submit(function, *args, **kwargs)
+            # the futures already done are dropped, and their answers with them
+            self._asked = [asked for asked in self._asked if not asked.done()] + [future]
         return future
 
     # -- the protocol: what every API answers, with the same names ----------------------------------
@@ -221,19 +229,3 @@ class VeeamClient(abc.ABC):
     @abc.abstractmethod
     def act(self, job, action, task_timeout=600):
         """Start, stop, retry, enable or disable the job; ``{'task': ..., 'session': session dict or None}``."""
-
-    @abc.abstractmethod
-    def find_machines(self, name, kind='any', backup_server=None):
-        """The ``candidate()`` machines the server's own name filter finds for ``name`` (see ``_machines``)."""
-
-    @abc.abstractmethod
-    def machine_state(self, found, limit=1, include_raw=False):
-        """The ``machine_state()`` of a candidate: its newest restore points, job and own last result."""
-
-    @abc.abstractmethod
-    def check_quick_backup(self, machine):
-        """Raise VeeamUnsupportedError, before any request, when the machine cannot be backed up alone."""
-
-    @abc.abstractmethod
-    def quick_backup(self, machine):
-        """Start a quick backup of the machine alone: ``{'task', 'session', 'job'}``."""

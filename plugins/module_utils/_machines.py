@@ -5,17 +5,11 @@
 inventories write, the machine and restore point dicts of INTERFACE.md section 2, and their age (Quick Backup of
 one machine is in ``_quick_backup``). Internal to this collection, may change without notice.
 
-The clients supply the API-specific steps, with the same names on EM, VBR and VSPC:
-
-- ``find_machines(name, kind, backup_server)``: the machines the server's own name filter finds for ``name``,
-  one ``candidate()`` per machine (a machine that is in several backups is still one candidate);
-- ``machine_state(candidate, limit, include_raw)``: its newest restore points (at most ``limit``, newest first),
-  the time of its newest point, the job of that point, the machine's own last result and message, and
-  ``job`` (a job dict for ``latest_session`` / ``read_session``, or None);
-- ``check_quick_backup(machine)``: raise VeeamUnsupportedError, before any request, when the API or the
-  server's version cannot back up this machine alone;
-- ``quick_backup(machine)``: start it; ``{'task', 'session', 'job'}`` (``session`` None where the API answers
-  with the job only: the run is then looked for).
+The API-specific steps are ``MachineClient``'s, with the same names on EM, VBR and VSPC: each API answers them in
+its own file beside its client (``_em_machines.py``, ``_vbr_machines.py``, ``_vspc_machines.py``), and a module that
+looks machines up opens its client with ``VeeamModule.run(work, clients=machine_client_class)``. The job modules
+open the plain clients, and so do not ship the machine files (AnsiballZ packs the module_utils files that import
+statements name).
 
 Name matching is done here, once: without regard to case; a dotted name that matches nothing is tried again
 with its first label (``web01.corp.example`` finds the VM ``web01``); several matches fail, listing them.
@@ -25,9 +19,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import abc
 import datetime
 import re
-from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.backupops.veeam.plugins.module_utils._errors import VeeamAmbiguousError
 from ansible_collections.backupops.veeam.plugins.module_utils._parse import UTC, format_time, parse_time
@@ -79,6 +73,47 @@ def age_of(time_text, now):
     if moment is None:
         return None
     return max(0, int((now - moment).total_seconds()))
+
+
+# -- what a client answers about machines ----------------------------------------------------------
+class MachineClient(abc.ABC):
+    """The machine steps a client answers, besides the job protocol of ``VeeamClient``: an abstract mixin, first
+    among the bases of each API's machine client (``EMMachineClient(MachineClient, EMClient)``), so that the
+    job modules, which never call these, ship none of that code."""
+
+    @abc.abstractmethod
+    def find_machines(self, name, kind='any', backup_server=None):
+        """The machines the server's own name filter finds for ``name``, one ``candidate()`` per machine (a machine
+        that is in several backups is still one candidate), with the client's data about it under ``_ref``."""
+
+    @abc.abstractmethod
+    def machine_state(self, found, limit=1, include_raw=False):
+        """The ``machine_state()`` of a candidate: its newest restore points (at most ``limit``, newest first), the
+        time of its newest point, the job of that point, the machine's own last result and message, and ``job``
+        (a job dict for ``latest_session`` / ``read_session``, or None)."""
+
+    @abc.abstractmethod
+    def check_quick_backup(self, machine):
+        """Raise VeeamUnsupportedError, before any request, when the API or the server's version cannot back up
+        this machine alone."""
+
+    @abc.abstractmethod
+    def quick_backup(self, machine):
+        """Start a quick backup of the machine alone: ``{'task', 'session', 'job'}`` (``session`` None where the
+        API answers with the job only: the run is then looked for)."""
+
+
+def machine_client_class(api):
+    """The client class of ``api`` with the machine steps (for ``VeeamModule.run(clients=...)``). Imported here,
+    only the one in use, as ``_module.client_class`` does for the job clients."""
+    if api == 'em':
+        from ansible_collections.backupops.veeam.plugins.module_utils._em_machines import EMMachineClient
+        return EMMachineClient
+    if api == 'vbr':
+        from ansible_collections.backupops.veeam.plugins.module_utils._vbr_machines import VBRMachineClient
+        return VBRMachineClient
+    from ansible_collections.backupops.veeam.plugins.module_utils._vspc_machines import VSPCMachineClient
+    return VSPCMachineClient
 
 
 # -- looking machines up -----------------------------------------------------------------------
@@ -151,11 +186,7 @@ class Machines:
                 return self.lookup(item), None
             except VeeamAmbiguousError as error:
                 return None, error
-        if len(items) > 1:
-            with ThreadPoolExecutor(max_workers=min(LOOKUP_WORKERS, len(items))) as pool:
-                outcomes = list(pool.map(one, items))
-        else:
-            outcomes = [one(item) for item in items]
+        outcomes = self.client.side_by_side(one, items, workers=LOOKUP_WORKERS)
         errors = [error.message for dummy, error in outcomes if error is not None]
         if errors:
             raise VeeamAmbiguousError('; '.join(errors))

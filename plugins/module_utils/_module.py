@@ -201,8 +201,23 @@ def check_not_empty(params, *options):
             raise VeeamOptionError('%s: must not contain empty values' % option)
 
 
-def open_client(params, check_mode=False, register_secret=None, warn=None):
-    """The EM, VSPC or VBR client for the module's connection options (not yet logged on)."""
+def client_class(api):
+    """The client class of ``api`` (the job protocol of ``VeeamClient``). Imported here, only the one in use:
+    modules still load (and report the missing library) without requests/xmltodict, and a module run does not
+    compile the other clients (AnsiballZ ships no bytecode)."""
+    if api == 'em':
+        from ansible_collections.backupops.veeam.plugins.module_utils._em import EMClient
+        return EMClient
+    if api == 'vbr':
+        from ansible_collections.backupops.veeam.plugins.module_utils._vbr import VBRClient
+        return VBRClient
+    from ansible_collections.backupops.veeam.plugins.module_utils._vspc import VSPCClient
+    return VSPCClient
+
+
+def open_client(params, check_mode=False, register_secret=None, warn=None, clients=None):
+    """The EM, VSPC or VBR client for the module's connection options (not yet logged on), of the class
+    ``clients(api)`` (default ``client_class``; the machine modules pass ``_machines.machine_client_class``)."""
     api = params['api']
     if params['timeout'] is None or params['timeout'] <= 0:
         raise VeeamOptionError('timeout: must be a positive number of seconds, got %s' % params['timeout'])
@@ -215,18 +230,14 @@ def open_client(params, check_mode=False, register_secret=None, warn=None):
                                % ca_path)
     transport = Transport(url, validate_certs=params['validate_certs'], ca_path=params.get('ca_path'),
                           timeout=params['timeout'], check_mode=check_mode)
-    # imported here, only the one in use: modules still load (and report the missing library) without
-    # requests/xmltodict, and a module run does not compile the other clients (AnsiballZ ships no bytecode)
+    client = (clients or client_class)(api)
     if api == 'em':
-        from ansible_collections.backupops.veeam.plugins.module_utils._em import EMClient
-        return EMClient(transport, params['username'], params['password'], register_secret=register_secret, warn=warn)
+        return client(transport, params['username'], params['password'], register_secret=register_secret, warn=warn)
     if api == 'vbr':
-        from ansible_collections.backupops.veeam.plugins.module_utils._vbr import VBRClient
-        return VBRClient(transport, params['username'], params['password'], api_version=api_version,
-                         register_secret=register_secret, warn=warn)
-    from ansible_collections.backupops.veeam.plugins.module_utils._vspc import VSPCClient
-    return VSPCClient(transport, username=params.get('username'), password=params.get('password'),
-                      api_key=params.get('api_key'), register_secret=register_secret, warn=warn)
+        return client(transport, params['username'], params['password'], api_version=api_version,
+                      register_secret=register_secret, warn=warn)
+    return client(transport, username=params.get('username'), password=params.get('password'),
+                  api_key=params.get('api_key'), register_secret=register_secret, warn=warn)
 
 
 # Options that only the collection's own action plugins set (plugins/plugin_utils/_waiting.py), never a user:
@@ -278,11 +289,12 @@ class VeeamModule:
         """``text`` with every secret replaced: for what Ansible does not mask itself (warnings)."""
         return mask(text, self.module.no_log_values)
 
-    def run(self, work, check=None):
-        """Check the options (``check(params)``, before any request), open the client, ``work(client)``,
-        close the client (EM logoff, VBR logout, also on failure), then exit with the result ``work``
-        returned. The one exit of every module: failures and warnings leave here, masked. A result whose
-        ``failed`` is true fails the module with its ``msg`` and the rest of the result.
+    def run(self, work, check=None, clients=None):
+        """Check the options (``check(params)``, before any request), open the client (of the class
+        ``clients(api)``, see ``open_client``), ``work(client)``, close the client (EM logoff, VBR logout, also
+        on failure), then exit with the result ``work`` returned. The one exit of every module: failures and
+        warnings leave here, masked. A result whose ``failed`` is true fails the module with its ``msg`` and the
+        rest of the result.
         """
         api = self.params['api']
         for option in ('password', 'api_key'):
@@ -295,7 +307,7 @@ class VeeamModule:
             if check is not None:
                 check(self.params)
             client = open_client(self.params, check_mode=self.module.check_mode,
-                                 register_secret=self.register_secret, warn=self.warn)
+                                 register_secret=self.register_secret, warn=self.warn, clients=clients)
             with client:
                 result = work(client)
             if result.pop('failed', False):

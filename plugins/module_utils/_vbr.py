@@ -10,11 +10,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import re
 import threading
 import time
-from collections import OrderedDict
-from concurrent.futures import ThreadPoolExecutor
 from itertools import islice
 
 from ansible_collections.backupops.veeam.plugins.module_utils._client import VeeamClient
@@ -24,14 +21,10 @@ from ansible_collections.backupops.veeam.plugins.module_utils._errors import (
     VeeamNotFoundError,
     VeeamOptionError,
     VeeamProtocolError,
-    VeeamUnsupportedError,
     http_error,
 )
 from ansible_collections.backupops.veeam.plugins.module_utils._normalize import (
     RESULTS,
-    candidate,
-    machine_state,
-    restore_point,
     select_sessions,
 )
 from ansible_collections.backupops.veeam.plugins.module_utils._parse import (
@@ -39,24 +32,18 @@ from ansible_collections.backupops.veeam.plugins.module_utils._parse import (
     guid_of,
     is_guid,
     parse_body,
-    utc_time,
 )
 from ansible_collections.backupops.veeam.plugins.module_utils._vbr_shapes import (
     AGENT_JOBS,
-    QUICK_BACKUP_WORDS,
     RETRY,
     Revision,
     SUPPORTED_REVISIONS,
+    choose_revision,
     is_agent_type,
     schedule_of,
-    served_revisions,
+    unserved_revisions,
     vbr_error_text,
-    vbr_family,
     vbr_job,
-    vbr_last_task,
-    vbr_machine_key,
-    vbr_object_kind,
-    vbr_point_machine,
     vbr_session,
 )
 
@@ -65,10 +52,6 @@ PAGE_LIMIT = 500
 JOBS = '/api/v1/jobs'
 STATES = '/api/v1/jobs/states'
 SESSIONS = '/api/v1/sessions'
-# the latest task sessions of a machine read to find its own last result (the newest may still run)
-TASK_PAGE = 4
-# the newest restore points read to find a machine the revision shows no backup object of
-POINT_PAGE = 100
 
 
 class VBRClient(VeeamClient):
@@ -94,7 +77,6 @@ class VBRClient(VeeamClient):
         self._server = None
         self._server_read = False
         self._server_lock = threading.Lock()
-        self._tasks_by_name = {}  # machine name -> a future of its newest task sessions, asked for with its lookup
 
     # -- tokens --------------------------------------------------------------------------------
     def log_on(self):
@@ -106,7 +88,7 @@ class VBRClient(VeeamClient):
         response = self._token_request(revision, password_grant)
         served = self._unserved(response)
         if served is not None:
-            revision = self._choose(served)
+            revision = choose_revision(served, self._pinned)
             response = self._token_request(revision, password_grant)
             if self._unserved(response) is not None:
                 raise VeeamProtocolError('the server refused REST API revision %s, which it listed as served' % revision)
@@ -120,27 +102,7 @@ class VBRClient(VeeamClient):
 
     def _unserved(self, response):
         """The revisions the server serves, when it refused the one asked for; else None."""
-        if response.status_code != 400:
-            return None
-        body = self.body_or_none(response)
-        message = vbr_error_text(body, '')
-        revisions = served_revisions(message)
-        if revisions and ((body or {}).get('errorCode') == 'NotImplemented' or 'version' in message.lower()):
-            return revisions
-        return None
-
-    def _choose(self, served):
-        if self._pinned is not None:
-            raise VeeamOptionError('api_version: the server does not serve VBR REST API revision %s; it serves %s'
-                                   % (self._pinned, ', '.join(str(revision) for revision in served)))
-        for revision in SUPPORTED_REVISIONS:
-            if revision in served:
-                return revision
-        raise VeeamUnsupportedError(
-            'the server serves VBR REST API revisions %s; this collection needs %s or later (VBR %s and later). '
-            'Upgrade the server, or set api_version to one of its revisions at your own risk'
-            % (', '.join(str(revision) for revision in served), SUPPORTED_REVISIONS[-1],
-               SUPPORTED_REVISIONS[-1].vbr_version))
+        return unserved_revisions(self.body_or_none(response)) if response.status_code == 400 else None
 
     def _refresh(self):
         """Renew the pair with the refresh token (it works once); without one, or when it is refused, log on again."""
@@ -267,12 +229,6 @@ class VBRClient(VeeamClient):
         if action == 'retry':
             self.require(RETRY)
 
-    def _type_filter(self, types):
-        """The revision's words for the wanted types, and the one word to send as ``typeFilter`` (or None)."""
-        words = set(self.revision.job_type_word(word) for word in types)
-        known = words & self.revision.job_types()
-        return words, (next(iter(known)) if len(words) == 1 and known else None)
-
     def find_jobs(self, agent=False, job_id=None, name=None, backup_server=None, types=None,
                   include_last_session=False, include_raw=False):
         """Jobs (or agent jobs) matching every criterion, as job dicts, from ``/jobs/states`` and ``/jobs``.
@@ -286,7 +242,7 @@ class VBRClient(VeeamClient):
             self.require(AGENT_JOBS)
         if backup_server and not self._server_matches(backup_server):
             return []
-        wanted_types, type_word = self._type_filter(types) if types else (None, None)
+        wanted_types, type_word = self.revision.type_filter(types) if types else (None, None)
         params = {}
         if job_id:
             job_id = guid_of(job_id) or job_id
@@ -303,18 +259,17 @@ class VBRClient(VeeamClient):
         def wanted(state):
             return (is_agent_type(state.get('type')) == agent and (not name or state.get('name') == name)
                     and (not wanted_types or state.get('type') in wanted_types))
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            server = pool.submit(self.server_info)
-            if job_id or name or type_word:
-                # few jobs: the states and the models at the same time, with the same server-side filter
-                models = pool.submit(self._job_model, job_id) if job_id else pool.submit(self.paged, JOBS, params)
-                states = [state for state in self.paged(STATES, params) if wanted(state)]
-                models = models.result()
-            else:
-                states, models = self._listing(wanted, keep=None if include_raw else schedule_of)
-            by_id = dict(((model.get('id') or '').lower(), model) for model in models)
-            return [vbr_job(state, by_id.get((state.get('id') or '').lower()), server.result(), include_raw)
-                    for state in states]
+        server = self.in_advance(self.server_info)
+        if job_id or name or type_word:
+            # few jobs: the states and the models at the same time, with the same server-side filter
+            states, models = self.side_by_side(lambda read: read(), [
+                lambda: [state for state in self.paged(STATES, params) if wanted(state)],
+                (lambda: self._job_model(job_id)) if job_id else (lambda: self.paged(JOBS, params))], workers=2)
+        else:
+            states, models = self._listing(wanted, keep=None if include_raw else schedule_of)
+        by_id = dict(((model.get('id') or '').lower(), model) for model in models)
+        return [vbr_job(state, by_id.get((state.get('id') or '').lower()), server.result(), include_raw)
+                for state in states]
 
     def _listing(self, wanted, keep):
         """Every wanted job's state and model, with as little as possible: the states page by page, and, as
@@ -327,30 +282,31 @@ class VBRClient(VeeamClient):
         first, total = self._page(STATES, {}, 0, PAGE_LIMIT, None)
         step = len(first) or PAGE_LIMIT
         skips = iter(range(step, total or 0, step))
-        with ThreadPoolExecutor(max_workers=self.page_workers) as pool:
-            def take(items):
-                for state in items:
-                    if wanted(state):
-                        states.append(state)
-                        counts[state.get('type')] = counts.get(state.get('type'), 0) + 1
-                for word, count in counts.items():
-                    while word in known and asked.get(word, 0) < count:
-                        pending.append(pool.submit(self._page, JOBS, {'typeFilter': word}, asked.get(word, 0), PAGE_LIMIT,
-                                                   keep))
-                        asked[word] = asked.get(word, 0) + PAGE_LIMIT
-            # at most page_workers state pages in flight, so that model pages are asked for in between
-            in_flight = [pool.submit(self._page, STATES, {}, skip, step, None)
-                         for skip in islice(skips, self.page_workers)]
-            take(first)
-            while in_flight:
-                items = in_flight.pop(0).result()[0]
-                in_flight.extend(pool.submit(self._page, STATES, {}, skip, step, None) for skip in islice(skips, 1))
-                take(items)
-            for future in pending:
-                models.update(((item.get('id') or '').lower(), item) for item in future.result()[0])
-            missing = [state['id'] for state in states if (state.get('id') or '').lower() not in models]
-            for found in pool.map(self._job_model, missing):
-                models.update(((item.get('id') or '').lower(), keep(item) if keep else item) for item in found)
+
+        def ask(*page):  # on the client's pool of page_workers threads: state and model pages share it
+            return self.in_advance(self._page, *page, workers=self.page_workers)
+
+        def take(items):
+            for state in items:
+                if wanted(state):
+                    states.append(state)
+                    counts[state.get('type')] = counts.get(state.get('type'), 0) + 1
+            for word, count in counts.items():
+                while word in known and asked.get(word, 0) < count:
+                    pending.append(ask(JOBS, {'typeFilter': word}, asked.get(word, 0), PAGE_LIMIT, keep))
+                    asked[word] = asked.get(word, 0) + PAGE_LIMIT
+        # at most page_workers state pages in flight, so that model pages are asked for in between
+        in_flight = [ask(STATES, {}, skip, step, None) for skip in islice(skips, self.page_workers)]
+        take(first)
+        while in_flight:
+            items = in_flight.pop(0).result()[0]
+            in_flight.extend(ask(STATES, {}, skip, step, None) for skip in islice(skips, 1))
+            take(items)
+        for future in pending:
+            models.update(((item.get('id') or '').lower(), item) for item in future.result()[0])
+        missing = [state['id'] for state in states if (state.get('id') or '').lower() not in models]
+        for found in self.side_by_side(self._job_model, missing):
+            models.update(((item.get('id') or '').lower(), keep(item) if keep else item) for item in found)
         return states, list(models.values())
 
     def _job_model(self, job_id):
@@ -443,158 +399,3 @@ class VBRClient(VeeamClient):
         body = self.request('POST', path, idempotent=False, expect=(200, 201))
         session = vbr_session(body, job) if isinstance(body, dict) and body.get('id') else None
         return {'task': None, 'session': session}
-
-    # -- machines: what veeam_restore_point_info and veeam_quick_backup need ----------------------------
-    def find_machines(self, name, kind='any', backup_server=None):
-        """The machines ``/api/v1/backupObjects?nameFilter=`` finds (VMs and computers with backups; containers,
-        templates and other objects are left out), one candidate per machine: a machine in several backups has a
-        backup object in each, told apart from other machines by its platform and its objectId (VMs) or computerId.
-
-        A revision shows only the backup objects its document has a model for (1.2-rev1 VMware VMs; 1.3-rev1 no
-        Hyper-V VM and no Windows computer), while it lists every machine's restore points. When no backup object
-        answers, the newest restore points named after ``name`` (a VM's point bears its name, a computer's
-        ``<computer> <job>``) tell whether such a machine has backups all the same: one more request."""
-        if backup_server and not self._server_matches(backup_server):
-            return []
-        server = self.in_advance(self.server_info)
-        # the machine's task sessions only need its name: asked for now and read by machine_state (when the
-        # name found is the same), so the restore points need not wait for them
-        self._tasks_by_name[name] = self.in_advance(self._tasks_named, name)
-        objects = self.paged('/api/v1/backupObjects', {'nameFilter': name})
-        server = server.result() or {}
-        groups = OrderedDict()
-        for item in objects:
-            found_kind = vbr_object_kind(item)
-            if found_kind is not None and kind in ('any', found_kind):
-                groups.setdefault(vbr_machine_key(item), []).append(item)
-        if groups:
-            return [candidate(items[0].get('name'), vbr_object_kind(items[0]), items[0].get('platformName'),
-                              server.get('vbrId'), server.get('name'), ref={'objects': items})
-                    for items in groups.values()]
-        points = OrderedDict()
-        for point in self._points_named(name):
-            machine_name, machine_kind = vbr_point_machine(point, name)
-            if machine_name and kind in ('any', machine_kind):
-                points.setdefault(((point.get('platformName') or '').lower(), machine_name.lower()), []).append(point)
-        return [candidate(vbr_point_machine(found[0], name)[0], vbr_point_machine(found[0], name)[1],
-                          found[0].get('platformName'), server.get('vbrId'), server.get('name'),
-                          ref={'objects': [], 'points': found, 'name': name})
-                for found in points.values()]
-
-    def _points_named(self, name, limit=POINT_PAGE):
-        """The newest restore points whose name is ``name`` or begins with it (``*`` ends the pattern)."""
-        params = {'nameFilter': name + '*', 'orderColumn': 'CreationTime', 'orderAsc': 'false', 'skip': 0,
-                  'limit': limit}
-        return (self.get('/api/v1/restorePoints', params) or {}).get('data') or []
-
-    def machine_state(self, found, limit=1, include_raw=False):
-        """Its newest points (``/api/v1/restorePoints?backupObjectIdFilter=`` newest first, one request per backup
-        object), its own latest task session (``/api/v1/taskSessions?nameFilter=``), then the job of its newest
-        point (``/api/v1/backups/{backupId}``: ``jobId``, ``name``). Three requests for a machine in one backup."""
-        ref = found['_ref']
-        objects = ref['objects']
-        newest_first = {'orderColumn': 'CreationTime', 'orderAsc': 'false', 'skip': 0, 'limit': max(limit, 1)}
-        with ThreadPoolExecutor(max_workers=2 * len(objects) + 2) as pool:
-            pages = [pool.submit(self.get, '/api/v1/restorePoints', dict(newest_first, backupObjectIdFilter=item['id']))
-                     for item in objects]
-            # 1.3-rev2 names the backup on the backup object: its job is read at the same time as the points
-            prefetched = OrderedDict((item['backupId'], pool.submit(self._backup, item['backupId']))
-                                     for item in objects if item.get('backupId'))
-            if not objects:  # a machine known by its restore points only (the revision shows no backup object of it)
-                named = ref.pop('points', None)
-                pages.append(pool.submit(lambda: {'data': [
-                    point for point in (named if named is not None else self._points_named(ref['name']))
-                    if vbr_point_machine(point, ref['name'])[0] == found['name']]}))
-            tasks = self._tasks_by_name.pop(found['name'], None)  # once: a later read (after a backup) asks again
-            if tasks is None:
-                tasks = pool.submit(self._tasks_named, found['name'])
-            points = [point for page in pages for point in (page.result() or {}).get('data') or []]
-        points.sort(key=lambda point: utc_time(point.get('creationTime')) or '', reverse=True)
-        points = points[:max(limit, 1)]
-        backup_ids = list(OrderedDict.fromkeys(point['backupId'] for point in points if point.get('backupId')))
-        backups = dict(zip(prefetched, [backup.result() for backup in prefetched.values()]))
-        missing = [backup_id for backup_id in backup_ids if backup_id not in backups]
-        with ThreadPoolExecutor(max_workers=max(1, len(missing))) as pool:
-            backups.update(zip(missing, pool.map(self._backup, missing)))
-        restore_points = []
-        for point in points:
-            backup = backups.get(point.get('backupId')) or {}
-            restore_points.append(restore_point(
-                point.get('id'), utc_time(point.get('creationTime')), point.get('type'), backup.get('jobId'),
-                backup.get('name') if backup.get('jobId') else None, point.get('backupId'),
-                raw=point if include_raw else None))
-        newest = backups.get(points[0].get('backupId')) if points else None
-        job = None
-        if newest and newest.get('jobId'):
-            job = {'id': newest['jobId'], 'uid': newest['jobId'], 'name': newest.get('name'), 'type': newest.get('jobType')}
-        last = vbr_last_task(tasks.result(), found['name'])
-        outcome = (last or {}).get('result') or {}
-        last_result = outcome.get('result') if outcome.get('result') in RESULTS else None
-        return machine_state(
-            restore_points, job_id=job['id'] if job else None, job_name=job['name'] if job else None,
-            last_result=last_result,
-            last_message=(outcome.get('message') or None) if last_result in ('Warning', 'Failed') else None,
-            job=job, raw={'backup_objects': objects, 'task_session': last} if include_raw else None)
-
-    def _tasks_named(self, name):
-        """The newest backup task sessions of objects named ``name`` (the filter is a pattern: compared exactly later)."""
-        return (self.get('/api/v1/taskSessions', {'nameFilter': name, 'typeFilter': 'Backup', 'orderColumn': 'CreationTime',
-                                                  'orderAsc': 'false', 'skip': 0, 'limit': TASK_PAGE}) or {}).get('data') or []
-
-    def _backup(self, backup_id):
-        try:
-            return self.get('/api/v1/backups/%s' % backup_id)
-        except VeeamNotFoundError:
-            return None
-
-    def check_quick_backup(self, machine):
-        """Refuse, before any request, what the revision in use cannot back up alone: vSphere VMs from 1.2-rev1,
-        Hyper-V VMs and Veeam Agent computers from 1.3-rev2 only; and a machine whose request body cannot be built."""
-        family = vbr_family(machine['platform'])
-        if family is None:
-            raise VeeamUnsupportedError(
-                'the VBR REST API has no quick backup for %s machines (it has one for vSphere VMs, and from revision '
-                '1.3-rev2 on for Hyper-V VMs and Veeam Agent computers)' % (machine['platform'] or 'these'))
-        dummy, since = self.revision.quick_backup_endpoint(family)
-        self.revision.require(QUICK_BACKUP_WORDS[family], since, pinned=self._pinned is not None)
-        self._quick_backup_body(machine, family)
-
-    def _quick_backup_body(self, machine, family):
-        """The machine as the endpoint takes it, built from its backup object: a vSphere or Hyper-V VM's name,
-        ``objectId`` and ``hostName`` (the first segment of its ``path``), or an agent computer's ``computerId`` and
-        protection group. No inventory browsing: the inventory is refused to Backup Operators, who may run a
-        quick backup."""
-        objects = machine['_candidate']['_ref']['objects']
-        platform = self.revision.inventory_platform(family)
-        if family in ('vsphere', 'hyperv'):
-            item = next((item for item in objects if item.get('objectId') and item.get('path')), None)
-            if item is None:
-                raise VeeamUnsupportedError(
-                    "the server's backup object of %r has no objectId and path, from which the VM of a quick backup is "
-                    "named (objectId, hostName)" % machine['name'])
-            return {'platform': platform, 'type': 'VirtualMachine', 'name': item.get('name') or machine['name'],
-                    'hostName': re.split(r'[\\/]', item['path'])[0], 'objectId': item['objectId']}
-        item = next((item for item in objects if item.get('computerId') and item.get('protectionGroupIds')), None)
-        if item is None:
-            raise VeeamUnsupportedError(
-                "the server's backup object of %r has no computerId and protection group, which a quick backup of a "
-                "Veeam Agent computer needs" % machine['name'])
-        windows = (item.get('platformName') or '').lower().startswith('windows')
-        return {'platform': platform, 'id': item['computerId'], 'name': item.get('name') or machine['name'],
-                'type': 'WindowsComputer' if windows else 'LinuxComputer',
-                'protectionGroupId': item['protectionGroupIds'][0]}
-
-    def quick_backup(self, machine):
-        """``POST /api/v1/jobs/quickBackup/vSphere|hyperV`` answers 201 with the session of the job run it started;
-        ``/agent`` answers with the job only (``{"jobId"}``), whose new session is then looked for."""
-        family = vbr_family(machine['platform'])
-        path, dummy = self.revision.quick_backup_endpoint(family)
-        body = self.request('POST', path, json_body=self._quick_backup_body(machine, family), idempotent=False,
-                            expect=(200, 201))
-        body = body if isinstance(body, dict) else {}
-        job = machine['_job']
-        job_id = body.get('jobId')
-        if job_id and (job is None or (job['id'] or '').lower() != job_id.lower()):
-            job = {'id': job_id, 'uid': job_id, 'name': body.get('name') if body.get('id') else None, 'type': None}
-        session = vbr_session(body, job) if body.get('id') else None
-        return {'task': None, 'session': session, 'job': job}

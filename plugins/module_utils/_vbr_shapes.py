@@ -12,7 +12,7 @@ __metaclass__ = type
 
 import re
 
-from ansible_collections.backupops.veeam.plugins.module_utils._errors import VeeamUnsupportedError
+from ansible_collections.backupops.veeam.plugins.module_utils._errors import VeeamOptionError, VeeamUnsupportedError
 from ansible_collections.backupops.veeam.plugins.module_utils._normalize import RESULTS
 from ansible_collections.backupops.veeam.plugins.module_utils._parse import to_bool, to_int, to_text, utc_time
 
@@ -80,6 +80,12 @@ class Revision:
         if self.key >= (1, 3, 2):
             types = types | self._JOB_TYPES_13_REV2
         return types
+
+    def type_filter(self, types):
+        """The revision's words for the wanted types, and the one word to send as ``typeFilter`` (or None)."""
+        words = set(self.job_type_word(word) for word in types)
+        known = words & self.job_types()
+        return words, (next(iter(known)) if len(words) == 1 and known else None)
 
     def job_type_word(self, word):
         """The revision's word for a job type given in either revision's words (``Backup`` <-> ``VSphereBackup``)."""
@@ -159,6 +165,31 @@ def vbr_error_text(body, fallback):
     if isinstance(body, dict) and body.get('message'):
         return str(body['message'])
     return fallback
+
+
+def unserved_revisions(body):
+    """The revisions a server serves, when its 400 answer ``body`` refused the revision asked for; else None."""
+    message = vbr_error_text(body, '')
+    revisions = served_revisions(message)
+    if revisions and ((body or {}).get('errorCode') == 'NotImplemented' or 'version' in message.lower()):
+        return revisions
+    return None
+
+
+def choose_revision(served, pinned=None):
+    """The revision to use among those a server serves: the newest one the collection supports. A pinned revision
+    (``api_version``) the server does not serve, or none that the collection supports, is refused."""
+    if pinned is not None:
+        raise VeeamOptionError('api_version: the server does not serve VBR REST API revision %s; it serves %s'
+                               % (pinned, ', '.join(str(revision) for revision in served)))
+    for revision in SUPPORTED_REVISIONS:
+        if revision in served:
+            return revision
+    raise VeeamUnsupportedError(
+        'the server serves VBR REST API revisions %s; this collection needs %s or later (VBR %s and later). '
+        'Upgrade the server, or set api_version to one of its revisions at your own risk'
+        % (', '.join(str(revision) for revision in served), SUPPORTED_REVISIONS[-1],
+           SUPPORTED_REVISIONS[-1].vbr_version))
 
 
 def vbr_object_kind(item):

@@ -13,7 +13,6 @@ __metaclass__ = type
 import json
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.backupops.veeam.plugins.module_utils._client import VeeamClient
 from ansible_collections.backupops.veeam.plugins.module_utils._errors import (
@@ -23,24 +22,15 @@ from ansible_collections.backupops.veeam.plugins.module_utils._errors import (
     VeeamProtocolError,
     VeeamTaskError,
     VeeamTimeoutError,
-    VeeamUnsupportedError,
 )
-from ansible_collections.backupops.veeam.plugins.module_utils._normalize import (
-    candidate,
-    machine_state,
-    restore_point,
-    select_sessions,
-)
-from ansible_collections.backupops.veeam.plugins.module_utils._parse import format_time, guid_of, is_guid, utc_time
+from ansible_collections.backupops.veeam.plugins.module_utils._normalize import select_sessions
+from ansible_collections.backupops.veeam.plugins.module_utils._parse import format_time, guid_of, is_guid
 from ansible_collections.backupops.veeam.plugins.module_utils._vspc_shapes import (
     AGENT_JOB_TYPES,
-    vspc_agent_result,
     vspc_error_text,
     vspc_job,
     vspc_job_type,
-    vspc_point_time,
     vspc_session,
-    vspc_vm_result,
 )
 
 JOBS_PATH = '/infrastructure/backupServers/jobs'
@@ -148,9 +138,12 @@ class VSPCClient(VeeamClient):
     def error_message(body):
         return vspc_error_text(body, None)
 
-    def request(self, method, path, params=None, data=None, json_body=None, idempotent=None, expect=(200,)):
-        """Send and return the answer's envelope (dict with data/meta/errors); follow 202 async actions."""
-        response = self.send(method, path, params=params, json_body=json_body, idempotent=idempotent)
+    def request(self, method, path, params=None, data=None, json_body=None, headers=None, idempotent=None,
+                expect=(200,)):
+        """Send and return the answer's envelope (dict with data/meta/errors); follow 202 async actions. Any status
+        below 400 is an answer here (``expect`` is taken for the base's signature)."""
+        response = self.send(method, path, params=params, data=data, json_body=json_body, headers=headers,
+                             idempotent=idempotent)
         if response.status_code == 202 and response.headers.get('Location'):
             return self.follow_async(response.headers['Location'], '%s %s' % (method, path))
         if response.status_code >= 400:
@@ -310,94 +303,3 @@ class VSPCClient(VeeamClient):
         if types:
             filters.append(in_condition('type', types))
         return self.paged(prefix, {'filter': json.dumps(filters)} if filters else None, keep=keep)
-
-    # -- machines: what veeam_restore_point_info and veeam_quick_backup need ----------------------------
-    def find_machines(self, name, kind='any', backup_server=None):
-        """The protected VMs (``/protectedWorkloads/virtualMachines``) and computers managed by a backup server
-        (``/protectedWorkloads/computersManagedByBackupServer``) whose name equals ``name`` in any case (the
-        server's ``equals`` filter with ``ignorecase`` collation); one request per kind, both at once."""
-        server_uid = None
-        if backup_server:
-            server_uid = self.resolve_server(backup_server)
-            if server_uid is None:
-                return []
-        kinds = ['vm', 'computer'] if kind == 'any' else [kind]
-        query = {'filter': json.dumps([name_condition('name', name)])}
-        with ThreadPoolExecutor(max_workers=len(kinds) + 1) as pool:
-            names = pool.submit(self.server_names)
-            lists = [(each, pool.submit(lambda path: list(self.paged(path, query)), MACHINE_PATHS[each]))
-                     for each in kinds]
-            names = names.result()
-            found = []
-            for each, items in lists:
-                for item in items.result():
-                    server = (item.get('backupServerUid') or '').lower()
-                    if server_uid and server != server_uid.lower():
-                        continue
-                    found.append(candidate(
-                        item.get('name'), each, item.get('platformType') if each == 'computer' else None,
-                        item.get('backupServerUid'), names.get(server), ref={'item': item}))
-        return found
-
-    def machine_state(self, found, limit=1, include_raw=False):
-        """Its restore points (``/{uid}/backupRestorePoints`` for a VM, ``/{uid}/restorePoints`` for a computer; the
-        API sorts them in no documented way, so they are sorted here), its own last result (the job objects of VM
-        jobs, ``lastSession.backupStatus``, or of agent jobs, ``backupStatus``, filtered by name), and the name of
-        the job of its newest point (``/infrastructure/backupServers/jobs/{jobUid}``). Three or four requests."""
-        item, kind = found['_ref']['item'], found['kind']
-        uid = item.get('instanceUid')
-        with ThreadPoolExecutor(max_workers=3) as pool:
-            points = pool.submit(lambda: list(self.paged('%s/%s/%s' % (MACHINE_PATHS[kind], uid, POINTS[kind]))))
-            if kind == 'vm':
-                objects = pool.submit(lambda: list(self.paged(VM_OBJECTS_PATH, {
-                    'filter': json.dumps([name_condition('name', found['name'])])})))
-                job = pool.submit(self._job_name, item.get('jobUid'))
-            else:
-                objects = pool.submit(lambda: list(self.paged(AGENT_OBJECTS_PATH, {
-                    'filter': json.dumps([name_condition('computer', found['name'])])})))
-            points = sorted(points.result(), key=vspc_point_time, reverse=True)
-            objects = objects.result()
-            job_id = item.get('jobUid') if kind == 'vm' else (points[0].get('jobUid') if points else None)
-            job_name = job.result() if kind == 'vm' else self._job_name(job_id)
-        restore_points = [restore_point(
-            point.get('instanceUid'), vspc_point_time(point) or None, None, point.get('jobUid'),
-            job_name if job_id and point.get('jobUid') == job_id else None, point.get('backupUid'),
-            raw=point if include_raw else None) for point in points[:max(limit, 1)]]
-        latest = utc_time(item.get('latestRestorePointDate')) or (restore_points[0]['creation_time'] if points else None)
-        if kind == 'vm':
-            last_result, last_message, platform = vspc_vm_result(objects, item)
-        else:
-            last_result, last_message = vspc_agent_result(objects, item)
-            platform = None
-        return machine_state(restore_points, latest=latest, job_id=job_id, job_name=job_name if job_id else None,
-                             last_result=last_result, last_message=last_message, platform=platform,
-                             job={'id': job_id, 'uid': job_id, 'name': job_name, 'type': None} if job_id else None,
-                             raw={'machine': item, 'job_objects': objects} if include_raw else None)
-
-    def _job_name(self, job_uid):
-        if not job_uid:
-            return None
-        try:
-            return (self.get('%s/%s' % (JOBS_PATH, job_uid)) or {}).get('name')
-        except VeeamNotFoundError:
-            return None
-
-    def check_quick_backup(self, machine):
-        """VSPC has no per-machine backup: its REST API starts whole jobs only."""
-        raise VeeamUnsupportedError(
-            'the Service Provider Console has no per-machine backup (its REST API starts whole jobs only; api: em or '
-            'vbr can back up one machine)')
-
-    def quick_backup(self, machine):
-        self.check_quick_backup(machine)
-
-
-MACHINE_PATHS = {'vm': '/protectedWorkloads/virtualMachines', 'computer': '/protectedWorkloads/computersManagedByBackupServer'}
-POINTS = {'vm': 'backupRestorePoints', 'computer': 'restorePoints'}
-VM_OBJECTS_PATH = JOBS_PATH + '/backupVmJobs/objects'
-AGENT_OBJECTS_PATH = AGENT_JOBS_PATH + '/objects'
-
-
-def name_condition(prop, value):
-    """``prop`` equals ``value`` in any case (the ``ignorecase`` collation of a VSPC filter)."""
-    return {'property': prop, 'operation': 'equals', 'collation': 'ignorecase', 'value': value}

@@ -166,7 +166,7 @@ task:
   sample: {"id": "task-31", "state": "Finished", "operation": "QuickBackup", "success": true, "message": "Ok"}
 '''
 
-from ansible_collections.backupops.veeam.plugins.module_utils._machines import KINDS, Machines
+from ansible_collections.backupops.veeam.plugins.module_utils._machines import KINDS, Machines, machine_client_class
 from ansible_collections.backupops.veeam.plugins.module_utils._quick_backup import QuickBackup, final_result
 from ansible_collections.backupops.veeam.plugins.module_utils._module import VeeamModule, check_not_empty, check_positive
 from ansible_collections.backupops.veeam.plugins.module_utils._progress import PROGRESS_OPTION, results_or_round
@@ -207,7 +207,7 @@ def main():
             veeam.warn(warning)
         return result
 
-    veeam.run(work, check=check)
+    veeam.run(work, check=check, clients=machine_client_class)
 
 
 if __name__ == '__main__':

@@ -251,7 +251,7 @@ machines:
 '''
 
 from ansible_collections.backupops.veeam.plugins.module_utils._errors import VeeamOptionError
-from ansible_collections.backupops.veeam.plugins.module_utils._machines import KINDS, Machines, public
+from ansible_collections.backupops.veeam.plugins.module_utils._machines import KINDS, Machines, machine_client_class, public
 from ansible_collections.backupops.veeam.plugins.module_utils._module import (
     VeeamModule,
     check_not_empty,
@@ -285,7 +285,7 @@ def main():
         found = machines.lookup_all(params['name'])
         return dict(changed=False, machines=[public(machine) for machine in found])
 
-    veeam.run(work, check=check)
+    veeam.run(work, check=check, clients=machine_client_class)
 
 
 if __name__ == '__main__':

@@ -9,6 +9,7 @@ __metaclass__ = type
 import pytest
 
 from ansible_collections.backupops.veeam.plugins.module_utils._actions import JobActions, resolve_targets
+from ansible_collections.backupops.veeam.plugins.module_utils._client import VeeamClient
 from ansible_collections.backupops.veeam.plugins.module_utils._errors import (
     VeeamAmbiguousError,
     VeeamNotFoundError,
@@ -33,6 +34,9 @@ def session(sid, state='Stopped', result='Success', created='2026-11-22T10:00:00
 
 class FakeClient:
     """Scripted stand-in for the EM/VSPC clients: each read returns the next scripted session."""
+
+    page_workers = 4
+    side_by_side = VeeamClient.side_by_side  # the base's own: names looked up / jobs worked on at once
 
     def __init__(self, jobs, sessions=None, after_toggle=None, task_error=None):
         self.jobs = jobs

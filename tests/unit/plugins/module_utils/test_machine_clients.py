@@ -14,12 +14,12 @@ import os
 
 import pytest
 
-from ansible_collections.backupops.veeam.plugins.module_utils._em import EMClient, POINT_PAGE, TASK_PAGE
+from ansible_collections.backupops.veeam.plugins.module_utils._em_machines import EMMachineClient, POINT_PAGE, TASK_PAGE
 from ansible_collections.backupops.veeam.plugins.module_utils._errors import VeeamUnsupportedError
 from ansible_collections.backupops.veeam.plugins.module_utils._machines import Machines, public
-from ansible_collections.backupops.veeam.plugins.module_utils._vbr import VBRClient
+from ansible_collections.backupops.veeam.plugins.module_utils._vbr_machines import VBRMachineClient
 from ansible_collections.backupops.veeam.plugins.module_utils._vbr_shapes import Revision
-from ansible_collections.backupops.veeam.plugins.module_utils._vspc import VSPCClient
+from ansible_collections.backupops.veeam.plugins.module_utils._vspc_machines import VSPCMachineClient
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from scripted import Answer, Scripted, xml  # noqa: E402  pylint: disable=wrong-import-position
@@ -57,7 +57,7 @@ def em_client(routes):
     server = Scripted()
     for method, pattern, answer in routes:
         server.route(method, pattern, answer)
-    client = EMClient(server, 'admin', 'pw')
+    client = EMMachineClient(server, 'admin', 'pw')
     client._session_token = 'token'
     return client, server
 
@@ -245,7 +245,7 @@ def vbr_client(routes, revision='1.3-rev1'):
     server.route('GET', '/api/v1/serverInfo', Answer(200, {'vbrId': SERVER, 'name': 'vbr-prod-01.corp.example'}))
     for method, pattern, answer in routes:
         server.route(method, pattern, answer)
-    client = VBRClient(server, 'admin', 'pw', clock=lambda: 0.0)
+    client = VBRMachineClient(server, 'admin', 'pw', clock=lambda: 0.0)
     client.revision = Revision(revision)
     client._access_token, client._expires_at = 'token', 1e18
     return client, server
@@ -381,7 +381,7 @@ def vspc_client(routes):
     server.route('GET', '/infrastructure/backupServers', vspc_page([{'instanceUid': SERVER, 'name': 'vbr-prod-01'}]))
     for method, pattern, answer in routes:
         server.route(method, pattern, answer)
-    return VSPCClient(server, api_key='key'), server
+    return VSPCMachineClient(server, api_key='key'), server
 
 
 def test_vspc_finds_machines_with_a_case_blind_equals_filter_and_reads_their_state():

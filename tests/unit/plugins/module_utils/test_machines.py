@@ -13,6 +13,7 @@ import json
 
 import pytest
 
+from ansible_collections.backupops.veeam.plugins.module_utils._client import VeeamClient
 from ansible_collections.backupops.veeam.plugins.module_utils._errors import (
     VeeamAmbiguousError,
     VeeamHTTPError,
@@ -44,6 +45,9 @@ def session(sid, state='Stopped', result='Success', message=None):
 class FakeClient:
     """Machines by name; ``states`` (per machine name) are returned in turn by machine_state (the last one
     repeats); ``sessions`` likewise by latest_session and read_session."""
+
+    page_workers = 4
+    side_by_side = VeeamClient.side_by_side  # the base's own: names looked up / jobs worked on at once
 
     def __init__(self, machines, states=None, sessions=None, refuse=None, unsupported=None, outcome=None):
         self.machines = machines

@@ -15,6 +15,7 @@ import time
 import pytest
 
 from ansible_collections.backupops.veeam.plugins.module_utils._actions import JobActions
+from ansible_collections.backupops.veeam.plugins.module_utils._client import VeeamClient
 from ansible_collections.backupops.veeam.plugins.module_utils._errors import VeeamOptionError
 from ansible_collections.backupops.veeam.plugins.module_utils._progress import (
     PROGRESS_OPTION,
@@ -67,6 +68,9 @@ def job(name):
 class Server:
     """A fake client whose runs last ``durations[name]`` simulated seconds and end ``outcomes[name]``; a new run
     becomes visible ``lag`` seconds after its start (Enterprise Manager's collection delay)."""
+
+    page_workers = 4
+    side_by_side = VeeamClient.side_by_side  # the base's own: names looked up / jobs worked on at once
 
     def __init__(self, clock, durations, outcomes=None, lag=0.0):
         self.clock = clock
