@@ -66,7 +66,7 @@ help:
 	@echo "make test-compat  units + compat integration tests on ansible-core 2.16 and the newest, sanity on the newest (tox.ini)"
 	@echo "make demo         start the simulator, run playbooks/demo.yml against it, stop it (own small venv $(DEMO_VENV))"
 	@echo "make simulator    run the simulator in the foreground (EM :$(SIM_EM_PORT), VSPC :$(SIM_VSPC_PORT), VBR :$(SIM_VBR_PORT))"
-	@echo "make bench        the collection side by side with uri playbooks and loops, append to bench/RESULTS.md"
+	@echo "make bench        side by side with uri playbooks and loops, and every job at 5 000 to 50 000 (bench_scale.py), append to bench/RESULTS.md"
 	@echo "make bench-agent  time agent job / session listing at --scale 5000, append to bench/RESULTS.md"
 	@echo "make bench-action time 20 jobs started and awaited, parallel 4 vs 1, append to bench/RESULTS.md"
 	@echo "make bench-machines fresh_backup on 50 hosts vs ping, one machine lookup vs a bare GET, append to bench/RESULTS.md"
@@ -145,6 +145,7 @@ simulator: venv
 
 bench: venv install
 	$(TEST_ENV) $(BIN)/python bench/bench_compare.py --rounds 5 --write
+	$(TEST_ENV) $(BIN)/python bench/bench_scale.py --rounds 3 --write
 
 bench-agent: venv install
 	$(TEST_ENV) $(BIN)/python bench/bench_agent_info.py --scale 5000 --rounds 5 --write
