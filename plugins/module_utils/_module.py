@@ -21,7 +21,6 @@ try:
 except ImportError:  # pragma: no cover
     from urllib import quote, quote_plus
     from urlparse import urlsplit
-from xml.sax.saxutils import escape as xml_escape
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
@@ -334,9 +333,15 @@ def secret_forms(value):
     if not value:
         return set()
     text = str(value)
-    forms = set([text, quote(text, safe=''), quote_plus(text), xml_escape(text, {'"': '&quot;'}),
+    forms = set([text, quote(text, safe=''), quote_plus(text), xml_text(text),
                  json.dumps(text)[1:-1], base64.b64encode(text.encode('utf-8')).decode('ascii')])
     return set(form for form in forms if form)
+
+
+def xml_text(text):
+    """``text`` as XML writes it in an element or a quoted attribute. (Not xml.sax.saxutils.escape: importing it
+    costs every module run 10 ms, a fifth of what a lookup adds to a bare GET.)"""
+    return text.replace('&', '&amp;').replace('<', '&lt;').replace('>', '&gt;').replace('"', '&quot;')
 
 
 def mask(text, secrets):
