@@ -25,6 +25,7 @@ from ansible_collections.backupops.veeam.plugins.module_utils._progress import (
     run_round,
     watch,
 )
+from ansible_collections.backupops.veeam.plugins.module_utils._wait import WaitSettings
 
 
 class Clock:
@@ -114,9 +115,9 @@ class NoActing(Server):
         raise AssertionError('a later round acted on %r' % target['name'])
 
 
-def actions(server, clock, **kwargs):
-    kwargs.setdefault('poll_interval', 5)
-    return JobActions(server, 'start', wait=True, sleep=clock.sleep, clock=clock, **kwargs)
+def actions(server, clock, **wait):
+    wait.setdefault('poll_interval', 5)
+    return JobActions(server, 'start', WaitSettings(wait=True, **wait), sleep=clock.sleep, clock=clock)
 
 
 def through_json(state):
