@@ -81,12 +81,13 @@ def resolve_targets(client, targets, agent=False, backup_server=None):
     return jobs
 
 
-class _Pending(Exception):
+class Pending(Exception):
     """A round's time is up (``JobActions.until``) while a run goes on or is not visible yet: the job's result is
-    handed back pending, to be followed by ``JobActions.follow`` in the module's next round."""
+    handed back pending (``JobActions.mark_pending``), to be followed by ``JobActions.follow`` in the module's next
+    round."""
 
     def __init__(self, deadline, previous=None):
-        super(_Pending, self).__init__('pending')
+        super(Pending, self).__init__('pending')
         self.deadline = deadline
         self.previous = previous
 
@@ -147,8 +148,8 @@ class JobActions:
                 self._schedule(job, result)
             else:
                 self._run_action(job, result)
-        except _Pending as pending:
-            self._pending(result, pending)
+        except Pending as pending:
+            self.mark_pending(result, pending)
         except VeeamError as error:
             self._fail(job, result, error)
         return result
@@ -163,13 +164,14 @@ class JobActions:
             if result['session'] is None:
                 result['session'] = self._find_new_session(job, pending['previous'], deadline, result)
             self._finish(job, result, deadline)
-        except _Pending as again:
-            self._pending(result, again)
+        except Pending as again:
+            self.mark_pending(result, again)
         except VeeamError as error:
             self._fail(job, result, error)
         return result
 
-    def _pending(self, result, pending):
+    def mark_pending(self, result, pending):
+        """Hand ``result`` on to the next round: its run goes on (``pending``, a ``Pending``)."""
         result['pending'] = {'remaining': max(0.0, pending.deadline - self.clock()), 'previous': pending.previous}
 
     @staticmethod
@@ -261,7 +263,7 @@ class JobActions:
                                              FIND_SESSION_TIMEOUT))
                 return None
             if self._round_over():
-                raise _Pending(deadline, previous)
+                raise Pending(deadline, previous)
             self.sleep(self._pause(min(FIND_SESSION_INTERVAL, self.waiting.poll_interval)))
 
     def _await(self, job, session, deadline, result):
@@ -273,7 +275,7 @@ class JobActions:
                                     session['state'], session['progress'] if session['progress'] is not None else '?'))
             if self._round_over():
                 result['session'] = session
-                raise _Pending(deadline)
+                raise Pending(deadline)
             self.sleep(self._pause(self.waiting.poll_interval))
             session = self.client.read_session(job, session) or session
         return session

@@ -12,7 +12,7 @@ __metaclass__ = type
 
 import time
 
-from ansible_collections.backupops.veeam.plugins.module_utils._actions import JobActions, _Pending, run_verdict
+from ansible_collections.backupops.veeam.plugins.module_utils._actions import JobActions, Pending, run_verdict
 from ansible_collections.backupops.veeam.plugins.module_utils._errors import (
     VeeamError,
     VeeamHTTPError,
@@ -62,7 +62,6 @@ class QuickBackup:
         self.sleep = sleep
         self.clock = clock
         self.runs = JobActions(client, 'start', waiting, check_mode=check_mode, sleep=sleep, clock=clock)
-        self._round_over = _Pending
 
     @property
     def until(self):
@@ -133,8 +132,8 @@ class QuickBackup:
             if result['session']['running']:
                 result['session'] = self.runs.await_run(job, result['session'], deadline, result)
             after = self._after_run(machine, result['session'], deadline, result)
-        except self._round_over as pending:
-            self.runs._pending(result, pending)
+        except Pending as pending:
+            self.runs.mark_pending(result, pending)
             return result
         except VeeamError as error:
             result['failed'] = True
