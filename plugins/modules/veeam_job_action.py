@@ -228,7 +228,7 @@ def main():
         # the action plugin sets the internal option to wait in rounds, printing progress in between
         results, pending = results_or_round(veeam.internal.get(PROGRESS_OPTION), actions.wait and not module.check_mode,
                                             actions, jobs, lambda: actions.run_all(jobs(), parallel=params['parallel']),
-                                            parallel=params['parallel'])
+                                            parallel=params['parallel'], warn=veeam.warn)
         if pending is not None:
             return pending
         for result in results:

@@ -161,7 +161,7 @@ def main():
         # the action plugin sets the internal option to wait in rounds, printing progress in between
         results, pending = results_or_round(veeam.internal.get(PROGRESS_OPTION), veeam.waiting.wait and not module.check_mode,
                                             backup, lambda: [{'name': params['name']}],
-                                            lambda: [backup.run(params['name'])])
+                                            lambda: [backup.run(params['name'])], warn=veeam.warn)
         if pending is not None:
             return pending
         result = final_result(results[0])
