@@ -8,10 +8,14 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.backupops.veeam.plugins.plugin_utils._waiting import WaitingAction, task_waits
+from ansible_collections.backupops.veeam.plugins.module_utils._actions import RUN_ACTIONS
+from ansible_collections.backupops.veeam.plugins.plugin_utils._waiting import WaitingAction
 
 
 class ActionModule(WaitingAction):
 
+    WAIT_DEFAULT = False
+
     def waits(self, args):
-        return task_waits(args, ('start', 'retry', 'stop'))
+        # only the actions that start or end a run wait for it
+        return self.wait_option(args) and args.get('action') in RUN_ACTIONS

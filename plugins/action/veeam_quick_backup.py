@@ -9,14 +9,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible.module_utils.common.validation import check_type_bool
-
 from ansible_collections.backupops.veeam.plugins.plugin_utils._waiting import WaitingAction
 
 
 class ActionModule(WaitingAction):
 
     NOUN = 'quick backup of'
-
-    def waits(self, args):
-        return check_type_bool(args.get('wait', True))
+    WAIT_DEFAULT = True  # as the module's (wait_default=True)

@@ -80,12 +80,13 @@ def resolve_targets(client, targets, agent=False, backup_server=None):
     return jobs
 
 
-class _Pending(Exception):
+class Pending(Exception):
     """A round's time is up (``JobActions.until``) while a run goes on or is not visible yet: the job's result is
-    handed back pending, to be followed by ``JobActions.follow`` in the module's next round."""
+    handed back pending (``JobActions.mark_pending``), to be followed by ``JobActions.follow`` in the module's next
+    round."""
 
     def __init__(self, deadline, previous=None):
-        super(_Pending, self).__init__('pending')
+        super(Pending, self).__init__('pending')
         self.deadline = deadline
         self.previous = previous
 
@@ -111,7 +112,8 @@ def run_verdict(session, fail_on_warning=False):
 
 
 class JobActions:
-    """Runs one action on jobs, each job from reading its state to the end of its run.
+    """Runs one action on jobs, each job from reading its state to the end of its run; ``waiting`` (a
+    ``WaitSettings``) says whether and how a run is waited for (only for start, retry and stop).
 
     ``until`` (a time on ``clock``, None by default) ends the wait early for a round of the progress action
     plugin: a run still going then is returned pending (``result['pending']``: the seconds left of its
@@ -119,14 +121,11 @@ class JobActions:
     call goes on with ``follow``, which only reads.
     """
 
-    def __init__(self, client, action, wait=False, wait_timeout=3600, poll_interval=5, fail_on_warning=False,
-                 check_mode=False, sleep=time.sleep, clock=time.monotonic):
+    def __init__(self, client, action, waiting, check_mode=False, sleep=time.sleep, clock=time.monotonic):
         self.client = client
         self.action = action
-        self.wait = wait and action in RUN_ACTIONS
-        self.wait_timeout = wait_timeout
-        self.poll_interval = poll_interval
-        self.fail_on_warning = fail_on_warning
+        self.waiting = waiting
+        self.wait = waiting.wait and action in RUN_ACTIONS
         self.check_mode = check_mode
         self.sleep = sleep
         self.clock = clock
@@ -145,8 +144,8 @@ class JobActions:
                 self._schedule(job, result)
             else:
                 self._run_action(job, result)
-        except _Pending as pending:
-            self._pending(result, pending)
+        except Pending as pending:
+            self.mark_pending(result, pending)
         except VeeamError as error:
             self._fail(job, result, error)
         return result
@@ -161,13 +160,14 @@ class JobActions:
             if result['session'] is None:
                 result['session'] = self._find_new_session(job, pending['previous'], deadline, result)
             self._finish(job, result, deadline)
-        except _Pending as again:
-            self._pending(result, again)
+        except Pending as again:
+            self.mark_pending(result, again)
         except VeeamError as error:
             self._fail(job, result, error)
         return result
 
-    def _pending(self, result, pending):
+    def mark_pending(self, result, pending):
+        """Hand ``result`` on to the next round: its run goes on (``pending``, a ``Pending``)."""
         result['pending'] = {'remaining': max(0.0, pending.deadline - self.clock()), 'previous': pending.previous}
 
     @staticmethod
@@ -202,7 +202,7 @@ class JobActions:
 
     # -- start / retry / stop ---------------------------------------------------------------------
     def _run_action(self, job, result):
-        deadline = self.clock() + self.wait_timeout
+        deadline = self.clock() + self.waiting.wait_timeout
         latest = self.client.latest_session(job)
         running = bool(latest and latest['running'])
         name = job['name']
@@ -253,26 +253,26 @@ class JobActions:
             if self.clock() >= limit:
                 if self.wait:
                     raise VeeamError('was %s, but its run did not appear within %s seconds (wait_timeout)'
-                                     % ('retried' if self.action == 'retry' else 'started', self.wait_timeout))
+                                     % ('retried' if self.action == 'retry' else 'started', self.waiting.wait_timeout))
                 result['warnings'].append('job %r was %s, but the server did not show its run within %s seconds'
                                           % (job['name'], self.action == 'retry' and 'retried' or 'started',
                                              FIND_SESSION_TIMEOUT))
                 return None
             if self._round_over():
-                raise _Pending(deadline, previous)
-            self.sleep(self._pause(min(FIND_SESSION_INTERVAL, self.poll_interval)))
+                raise Pending(deadline, previous)
+            self.sleep(self._pause(min(FIND_SESSION_INTERVAL, self.waiting.poll_interval)))
 
     def _await(self, job, session, deadline, result):
         while session['running']:
             if self.clock() >= deadline:
                 result['session'] = session
                 raise VeeamError('still %s after %s seconds (wait_timeout); last state %s, %s%% done'
-                                 % ('running' if self.action != 'stop' else 'stopping', self.wait_timeout,
+                                 % ('running' if self.action != 'stop' else 'stopping', self.waiting.wait_timeout,
                                     session['state'], session['progress'] if session['progress'] is not None else '?'))
             if self._round_over():
                 result['session'] = session
-                raise _Pending(deadline)
-            self.sleep(self._pause(self.poll_interval))
+                raise Pending(deadline)
+            self.sleep(self._pause(self.waiting.poll_interval))
             session = self.client.read_session(job, session) or session
         return session
 
@@ -289,7 +289,7 @@ class JobActions:
         session, name = result['session'], result['job']['name']
         ended = session['result']
         detail = ': %s' % session['failure_message'] if session['failure_message'] else ''
-        verdict = run_verdict(session, self.fail_on_warning)
+        verdict = run_verdict(session, self.waiting.fail_on_warning)
         if verdict == 'failed':
             result['failed'] = True
             result['msg'] = 'job %r: the run ended %s%s' % (name, ended, detail)

@@ -36,6 +36,7 @@ from ansible_collections.backupops.veeam.plugins.module_utils._parse import (
     is_guid,
     since_time,
 )
+from ansible_collections.backupops.veeam.plugins.module_utils._wait import WaitSettings, wait_argument_spec
 
 DEFAULT_PORTS = {'em': 9398, 'vspc': 1280, 'vbr': 9419}
 # the VBR REST API has its tokens under /api/oauth2 and everything else under /api/v1: the client writes whole paths
@@ -257,15 +258,22 @@ class VeeamModule:
     """An AnsibleModule with the connection options, that runs the module's work on a logged-on client.
 
     ``internal`` names the internal options the module accepts; their values are in ``self.internal``.
+    ``wait_default``, for a module that waits for runs, adds the wait options (``_wait.wait_argument_spec``, the
+    ``wait`` doc fragment) with that default of ``wait``; ``run`` then checks them into ``self.waiting``
+    (a ``WaitSettings``) before any request. Other modules have ``self.waiting`` None.
     """
 
-    def __init__(self, argument_spec, internal=(), **kwargs):
+    def __init__(self, argument_spec, internal=(), wait_default=None, **kwargs):
         spec = connection_argument_spec()
+        if wait_default is not None:
+            spec.update(wait_argument_spec(wait_default))
         spec.update(argument_spec)
         kwargs.setdefault('supports_check_mode', True)
         self.module = _AnsibleModule(argument_spec=spec, **kwargs)
         self.params = self.module.params
         self.internal = self.module.internal
+        self.waits = wait_default is not None
+        self.waiting = None
         self.warnings = []
         refused = sorted(set(self.internal) - set(internal))
         if refused:
@@ -289,11 +297,11 @@ class VeeamModule:
         return mask(text, self.module.no_log_values)
 
     def run(self, work, check=None, clients=None):
-        """Check the options (``check(params)``, before any request), open the client (of the class
-        ``clients(api)``, see ``open_client``), ``work(client)``, close the client (EM logoff, VBR logout, also
-        on failure), then exit with the result ``work`` returned. The one exit of every module: failures and
-        warnings leave here, masked. A result whose ``failed`` is true fails the module with its ``msg`` and the
-        rest of the result.
+        """Check the options (``check(params)``, then the wait options into ``self.waiting``, before any
+        request), open the client (of the class ``clients(api)``, see ``open_client``), ``work(client)``, close
+        the client (EM logoff, VBR logout, also on failure), then exit with the result ``work`` returned. The one
+        exit of every module: failures and warnings leave here, masked. A result whose ``failed`` is true fails
+        the module with its ``msg`` and the rest of the result.
         """
         api = self.params['api']
         for option in ('password', 'api_key'):
@@ -305,6 +313,8 @@ class VeeamModule:
         try:
             if check is not None:
                 check(self.params)
+            if self.waits:
+                self.waiting = WaitSettings.from_params(self.params)
             client = open_client(self.params, check_mode=self.module.check_mode,
                                  register_secret=self.register_secret, warn=self.warn, clients=clients)
             with client:

@@ -54,16 +54,26 @@ def _well_formed(entry):
         isinstance(pending, dict) and isinstance(pending.get('remaining'), (int, float)) and 'previous' in pending))
 
 
-def results_or_round(request, waits, worker, targets, run_all, parallel=1):
+def results_or_round(request, waits, worker, targets, run_all, parallel=1, warn=None):
     """What a waiting module's work returns: ``(results, None)`` when the task runs at once (no action plugin
     asked for rounds, or the task does not wait), or after the last round; ``(None, progress result)`` when a
     round ends with runs still going. ``targets()`` gives the first round's targets, ``run_all()`` the
-    results without rounds; ``request`` is the internal option (None when not set)."""
+    results without rounds; ``request`` is the internal option (None when not set).
+
+    A round after which runs go on hands the warnings its results have so far to ``warn`` (the module's), so
+    that they leave with this round's result: a later round that fails as a whole (the server is down, say)
+    cannot drop them. The results keep an empty ``warnings`` list."""
     if request is None or not waits:
         return run_all(), None
     interval, state = read_request(request)
     state = run_round(worker, first_state(targets()) if state is None else state, interval, parallel=parallel)
     if not finished(state):
+        if warn is not None:
+            for entry in state:
+                for warning in entry.get('warnings') or []:
+                    warn(warning)
+                if 'warnings' in entry:
+                    entry['warnings'] = []
         return None, progress_result(state)
     return state, None
 

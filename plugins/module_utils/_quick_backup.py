@@ -12,7 +12,7 @@ __metaclass__ = type
 
 import time
 
-from ansible_collections.backupops.veeam.plugins.module_utils._actions import JobActions, _Pending, run_verdict
+from ansible_collections.backupops.veeam.plugins.module_utils._actions import JobActions, Pending, run_verdict
 from ansible_collections.backupops.veeam.plugins.module_utils._errors import (
     VeeamError,
     VeeamHTTPError,
@@ -39,7 +39,8 @@ def whole_job_advice(machine):
 
 
 class QuickBackup:
-    """Backs up one machine now through Veeam's Quick Backup, waits for the run, and reads the machine again.
+    """Backs up one machine now through Veeam's Quick Backup, waits for the run, and reads the machine again;
+    ``waiting`` (a ``WaitSettings``) says whether and how.
 
     The run is found, followed and judged with JobActions' own waiting, as a job's run is. A run of the machine's
     job that is already going on is waited for first (Veeam refuses a quick backup while its job runs): when that
@@ -53,20 +54,14 @@ class QuickBackup:
     started twice.
     """
 
-    def __init__(self, client, machines, wait=True, wait_timeout=3600, poll_interval=5, fail_on_warning=False,
-                 check_mode=False, sleep=time.sleep, clock=time.monotonic):
+    def __init__(self, client, machines, waiting, check_mode=False, sleep=time.sleep, clock=time.monotonic):
         self.client = client
         self.machines = machines
-        self.wait = wait
-        self.wait_timeout = wait_timeout
-        self.poll_interval = poll_interval
-        self.fail_on_warning = fail_on_warning
+        self.waiting = waiting
         self.check_mode = check_mode
         self.sleep = sleep
         self.clock = clock
-        self.runs = JobActions(client, 'start', wait=wait, wait_timeout=wait_timeout, poll_interval=poll_interval,
-                               fail_on_warning=fail_on_warning, check_mode=check_mode, sleep=sleep, clock=clock)
-        self._round_over = _Pending
+        self.runs = JobActions(client, 'start', waiting, check_mode=check_mode, sleep=sleep, clock=clock)
 
     @property
     def until(self):
@@ -110,7 +105,7 @@ class QuickBackup:
                           % (machine['name'], ' through job %r' % machine['job_name'] if machine['job_name'] else ''))
             return result
         result['quick'] = {'machine': machine, 'job': machine['_job'], 'started': False}
-        return self._go(result, self.clock() + self.wait_timeout, None)
+        return self._go(result, self.clock() + self.waiting.wait_timeout, None)
 
     def follow(self, result):
         """Go on with a quick backup an earlier round returned pending."""
@@ -128,17 +123,17 @@ class QuickBackup:
                     return result  # a run that was going on already gave it a new restore point
             job = quick['job']
             via = ' through job %r' % job['name'] if job and job.get('name') else ''
-            if result['session'] is None and self.wait and job is not None:
+            if result['session'] is None and self.waiting.wait and job is not None:
                 # the API answered with the job only: its new run is the one that began after the run before
                 result['session'] = self.runs.find_run(job, previous, deadline, result)
-            if not self.wait or result['session'] is None:
+            if not self.waiting.wait or result['session'] is None:
                 result['msg'] = 'quick backup of %r started%s' % (name, via)
                 return result
             if result['session']['running']:
                 result['session'] = self.runs.await_run(job, result['session'], deadline, result)
             after = self._after_run(machine, result['session'], deadline, result)
-        except self._round_over as pending:
-            self.runs._pending(result, pending)
+        except Pending as pending:
+            self.runs.mark_pending(result, pending)
             return result
         except VeeamError as error:
             result['failed'] = True
@@ -159,7 +154,7 @@ class QuickBackup:
         while True:
             previous = self.client.latest_session(job) if job else None
             if previous is not None and previous['running']:
-                if not self.wait:
+                if not self.waiting.wait:
                     raise VeeamError('nothing was started: its job %r is running, and Veeam refuses a quick backup while '
                                      'the job runs; try again when it has ended, or with wait: true' % job['name'])
                 result['msg'] = 'waiting for the run of its job %r that is going on' % job['name']
@@ -184,7 +179,7 @@ class QuickBackup:
                 return previous
             # a run of the job may have begun between the look and the request (another host's quick backup, say):
             # the refusal started nothing, so wait for that run and ask again
-            now = self.client.latest_session(job) if job and self.wait else None
+            now = self.client.latest_session(job) if job and self.waiting.wait else None
             if now is None or not now['running'] or self.clock() >= deadline:
                 raise VeeamError('the server refused it, nothing was started: %s' % refused.message,
                                  status=refused.status, server_message=refused.server_message,
@@ -203,11 +198,11 @@ class QuickBackup:
                     'Enterprise Manager and VSPC show new points after their next collection'
                     % (machine['name'], session['result'], after['latest_restore_point_time']))
                 return after
-            self.sleep(min(self.poll_interval, 5))
+            self.sleep(min(self.waiting.poll_interval, 5))
 
     def _judge(self, result, after, session, via):
         message = after['last_message'] or session['failure_message']
-        verdict = run_verdict(session, self.fail_on_warning)
+        verdict = run_verdict(session, self.waiting.fail_on_warning)
         detail = ': %s' % message if message and session['result'] in ('Warning', 'Failed') else ''
         if verdict == 'failed':
             result['failed'] = True

@@ -75,44 +75,6 @@ options:
     type: str
     required: true
     choices: [start, stop, retry, enable, disable]
-  wait:
-    description:
-      - For V(start), V(retry) and V(stop), wait until the run has ended.
-      - A run that ends C(Failed) fails the module (the session is still returned); C(Warning) adds a warning, or
-        fails the module with O(fail_on_warning). Running out of O(wait_timeout) fails with the last known session.
-    type: bool
-    default: false
-  wait_timeout:
-    description:
-      - Seconds to wait for the run, counted for each job from the start of its handling.
-    type: int
-    default: 3600
-  poll_interval:
-    description:
-      - Seconds between two looks at a running session.
-    type: int
-    default: 5
-  progress_interval:
-    description:
-      - While the task waits for runs, print a progress line for each run still going every this many seconds,
-        with the host, the job, the run's state, how far it is (where the API tells it, as Enterprise Manager does and
-        Service Provider Console does not) and the time the task has waited so far.
-      - The lines come from the module's action plugin, which runs the module in rounds of this length. The
-        first round looks the jobs up and acts; each later round only follows the runs the earlier ones started
-        or found, so a job is never started twice. The task's result is the one a single run would return.
-        Each round logs on anew (Enterprise Manager logs off again at its end).
-      - Ignored when the task does not wait, in check mode, and when the task has its own C(async)
-        (Ansible then does its usual asynchronous handling and prints no progress lines). A task with C(no_log)
-        gets one line per look that says only how many runs go on.
-      - O(wait_timeout) counts the time spent waiting in the rounds; the moments between two rounds (well under
-        a second each) are not counted.
-    type: int
-    default: 60
-  fail_on_warning:
-    description:
-      - With O(wait), fail when the run ends with C(Warning).
-    type: bool
-    default: false
   parallel:
     description:
       - How many jobs of O(jobs) are worked on at once.
@@ -120,6 +82,7 @@ options:
     default: 4
 extends_documentation_fragment:
   - backupops.veeam.connection
+  - backupops.veeam.wait
   - backupops.veeam.attributes
   - backupops.veeam.attributes.ACTIONS
 notes:
@@ -218,7 +181,7 @@ results:
 '''
 
 from ansible_collections.backupops.veeam.plugins.module_utils._actions import JobActions, resolve_targets
-from ansible_collections.backupops.veeam.plugins.module_utils._errors import VeeamError
+from ansible_collections.backupops.veeam.plugins.module_utils._errors import VeeamOptionError
 from ansible_collections.backupops.veeam.plugins.module_utils._module import (
     VeeamModule,
     check_job_id,
@@ -231,9 +194,9 @@ from ansible_collections.backupops.veeam.plugins.module_utils._progress import P
 def check(params):
     check_not_empty(params, 'id', 'name', 'jobs', 'backup_server')
     check_job_id(params['id'], 'id')
-    check_positive(params, 'wait_timeout', 'poll_interval', 'parallel', 'progress_interval')
+    check_positive(params, 'parallel')
     if params['jobs'] is not None and not params['jobs']:
-        raise VeeamError('jobs: give at least one job name or id')
+        raise VeeamOptionError('jobs: give at least one job name or id')
 
 
 def main():
@@ -245,13 +208,9 @@ def main():
             agent=dict(type='bool', default=False),
             backup_server=dict(type='str'),
             action=dict(type='str', required=True, choices=['start', 'stop', 'retry', 'enable', 'disable']),
-            wait=dict(type='bool', default=False),
-            wait_timeout=dict(type='int', default=3600),
-            poll_interval=dict(type='int', default=5),
-            fail_on_warning=dict(type='bool', default=False),
             parallel=dict(type='int', default=4),
-            progress_interval=dict(type='int', default=60),
         ),
+        wait_default=False,
         mutually_exclusive=[('id', 'name', 'jobs')],
         required_one_of=[('id', 'name', 'jobs')],
         internal=(PROGRESS_OPTION,),
@@ -262,16 +221,14 @@ def main():
     def work(client):
         client.check_action(params['action'], agent=params['agent'])
         targets = params['jobs'] or [params['id'] or params['name']]
-        actions = JobActions(client, params['action'], wait=params['wait'], wait_timeout=params['wait_timeout'],
-                             poll_interval=params['poll_interval'], fail_on_warning=params['fail_on_warning'],
-                             check_mode=module.check_mode)
+        actions = JobActions(client, params['action'], veeam.waiting, check_mode=module.check_mode)
 
         def jobs():
             return resolve_targets(client, targets, agent=params['agent'], backup_server=params['backup_server'])
         # the action plugin sets the internal option to wait in rounds, printing progress in between
         results, pending = results_or_round(veeam.internal.get(PROGRESS_OPTION), actions.wait and not module.check_mode,
                                             actions, jobs, lambda: actions.run_all(jobs(), parallel=params['parallel']),
-                                            parallel=params['parallel'])
+                                            parallel=params['parallel'], warn=veeam.warn)
         if pending is not None:
             return pending
         for result in results:

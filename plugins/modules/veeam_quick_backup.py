@@ -58,40 +58,10 @@ options:
       - Look for the machine on this backup server only (id or name), for a name used on several servers.
     type: str
   wait:
-    description:
-      - Wait until the run has ended, then read the machine's restore points again.
-    type: bool
     default: true
-  wait_timeout:
-    description:
-      - Seconds to wait for the run (and for a run of its job that was going on), from the start of the module's work.
-    type: int
-    default: 3600
-  poll_interval:
-    description:
-      - Seconds between two looks at the running session.
-    type: int
-    default: 5
-  fail_on_warning:
-    description:
-      - With O(wait), fail when the run ends with C(Warning).
-    type: bool
-    default: false
-  progress_interval:
-    description:
-      - "While the task waits (O(wait=true)), print a progress line every this many seconds, with the host, the
-        machine, the state of its run, how far it is (where the API tells it) and the time the task has waited so
-        far, for example C([localhost] quick backup of 'web01': Working, 45% done, 2m 00s elapsed)."
-      - The lines come from the module's action plugin, the same as M(backupops.veeam.veeam_job_action)'s, which runs
-        the module in rounds of this length. The first round looks the machine up and starts the quick backup (after
-        a run of its job that was going on, if any); each later round only follows the run, so nothing is started
-        twice. The task's result is the one a single run would return. Each round logs on anew.
-      - Ignored without O(wait), in check mode, and when the task has its own C(async). A task with C(no_log) gets one
-        line per look that says only whether the run goes on.
-    type: int
-    default: 60
 extends_documentation_fragment:
   - backupops.veeam.connection
+  - backupops.veeam.wait
   - backupops.veeam.attributes
   - backupops.veeam.attributes.QUICK_BACKUP
 notes:
@@ -168,13 +138,12 @@ task:
 
 from ansible_collections.backupops.veeam.plugins.module_utils._machines import KINDS, Machines, machine_client_class
 from ansible_collections.backupops.veeam.plugins.module_utils._quick_backup import QuickBackup, final_result
-from ansible_collections.backupops.veeam.plugins.module_utils._module import VeeamModule, check_not_empty, check_positive
+from ansible_collections.backupops.veeam.plugins.module_utils._module import VeeamModule, check_not_empty
 from ansible_collections.backupops.veeam.plugins.module_utils._progress import PROGRESS_OPTION, results_or_round
 
 
 def check(params):
     check_not_empty(params, 'name', 'backup_server')
-    check_positive(params, 'wait_timeout', 'poll_interval', 'progress_interval')
 
 
 def main():
@@ -182,24 +151,17 @@ def main():
         name=dict(type='str', required=True),
         kind=dict(type='str', default='any', choices=list(KINDS)),
         backup_server=dict(type='str'),
-        wait=dict(type='bool', default=True),
-        wait_timeout=dict(type='int', default=3600),
-        poll_interval=dict(type='int', default=5),
-        fail_on_warning=dict(type='bool', default=False),
-        progress_interval=dict(type='int', default=60),
-    ), internal=(PROGRESS_OPTION,))
+    ), wait_default=True, internal=(PROGRESS_OPTION,))
     params = veeam.params
     module = veeam.module
 
     def work(client):
         machines = Machines(client, kind=params['kind'], backup_server=params['backup_server'], limit=1)
-        backup = QuickBackup(client, machines, wait=params['wait'], wait_timeout=params['wait_timeout'],
-                             poll_interval=params['poll_interval'], fail_on_warning=params['fail_on_warning'],
-                             check_mode=module.check_mode)
+        backup = QuickBackup(client, machines, veeam.waiting, check_mode=module.check_mode)
         # the action plugin sets the internal option to wait in rounds, printing progress in between
-        results, pending = results_or_round(veeam.internal.get(PROGRESS_OPTION), params['wait'] and not module.check_mode,
+        results, pending = results_or_round(veeam.internal.get(PROGRESS_OPTION), veeam.waiting.wait and not module.check_mode,
                                             backup, lambda: [{'name': params['name']}],
-                                            lambda: [backup.run(params['name'])])
+                                            lambda: [backup.run(params['name'])], warn=veeam.warn)
         if pending is not None:
             return pending
         result = final_result(results[0])

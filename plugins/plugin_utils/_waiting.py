@@ -29,13 +29,12 @@ from ansible.utils.display import Display
 from ansible.utils.vars import merge_hash
 
 from ansible_collections.backupops.veeam.plugins.module_utils._progress import PROGRESS_OPTION
+from ansible_collections.backupops.veeam.plugins.module_utils._wait import PROGRESS_INTERVAL
 
 display = Display()
 
 # the shortest round the plugin asks for, whatever the module's start-up costs
 MIN_ROUND = 1.0
-# the modules' default progress_interval
-DEFAULT_INTERVAL = 60
 
 
 def format_elapsed(seconds):
@@ -107,18 +106,25 @@ def final_result(result, warnings, deprecations, changed):
 
 
 class WaitingAction(ActionBase):
-    """Base of the action plugins of waiting modules. A subclass says when a task waits (``waits``); the module
-    takes the internal option ``_veeam_progress`` and has a ``progress_interval`` option."""
+    """Base of the action plugins of waiting modules. The module takes the internal option ``_veeam_progress``
+    and has the wait options (``module_utils/_wait.py``); a subclass gives the module's default of ``wait``
+    (``WAIT_DEFAULT``), and says when a task waits where that is more than ``wait`` being true (``waits``)."""
 
     _supports_check_mode = True
     _supports_async = True
 
     # what the lines call one entry of the module's ``watch``
     NOUN = 'job'
+    # the module's default of wait (its wait_default)
+    WAIT_DEFAULT = False
 
     def waits(self, args):
-        """Whether a task with these (templated) arguments waits for runs."""
-        raise NotImplementedError
+        """Whether a task with these (templated) arguments waits for runs: when its ``wait`` is true."""
+        return self.wait_option(args)
+
+    def wait_option(self, args):
+        """The task's ``wait``, or the module's default; TypeError or ValueError when it is not a boolean."""
+        return check_type_bool(args.get('wait', self.WAIT_DEFAULT))
 
     def run(self, tmp=None, task_vars=None):
         result = super(WaitingAction, self).run(tmp, task_vars)
@@ -148,7 +154,7 @@ class WaitingAction(ActionBase):
             if not self.waits(args):
                 return None
             interval = args.get('progress_interval')
-            interval = DEFAULT_INTERVAL if interval is None else check_type_int(interval)
+            interval = PROGRESS_INTERVAL if interval is None else check_type_int(interval)
         except (TypeError, ValueError):
             return None
         return interval if interval > 0 else None
@@ -181,8 +187,3 @@ class WaitingAction(ActionBase):
                 display.display(line)
             state = progress['state']
             asked = next_round(interval, took, asked)
-
-
-def task_waits(args, actions):
-    """Whether ``wait`` is true and ``action`` is one of ``actions`` (for modules with those two options)."""
-    return check_type_bool(args.get('wait', False)) and args.get('action') in actions

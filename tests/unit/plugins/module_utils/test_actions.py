@@ -16,6 +16,7 @@ from ansible_collections.backupops.veeam.plugins.module_utils._errors import (
     VeeamTaskError,
 )
 from ansible_collections.backupops.veeam.plugins.module_utils._parse import guid_of
+from ansible_collections.backupops.veeam.plugins.module_utils._wait import WaitSettings
 
 GUID_A = '11111111-1111-4111-8111-111111111111'
 GUID_B = '22222222-2222-4222-8222-222222222222'
@@ -66,8 +67,8 @@ class FakeClient:
         return {'task': {'id': 'task-1', 'success': True}, 'session': None}
 
 
-def actions(client, action, **kwargs):
-    return JobActions(client, action, sleep=lambda seconds: None, **kwargs)
+def actions(client, action, check_mode=False, **wait):
+    return JobActions(client, action, WaitSettings(**wait), check_mode=check_mode, sleep=lambda seconds: None)
 
 
 def test_resolve_lists_every_problem_and_changes_nothing():
@@ -125,7 +126,7 @@ def test_wait_timeout_fails_with_the_last_known_session():
     clock = iter(range(0, 10000, 100))
     running = session('new', state='Working', result='None')
     client = FakeClient([], sessions=[session('old'), running])
-    result = JobActions(client, 'start', wait=True, wait_timeout=250, sleep=lambda s: None,
+    result = JobActions(client, 'start', WaitSettings(wait=True, wait_timeout=250), sleep=lambda s: None,
                         clock=lambda: next(clock)).run(job(GUID_A, 'Daily'))
     assert result['failed'] is True and 'wait_timeout' in result['msg']
     assert result['session']['id'] == 'new' and result['changed'] is True

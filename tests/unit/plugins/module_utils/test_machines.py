@@ -28,6 +28,7 @@ from ansible_collections.backupops.veeam.plugins.module_utils._machines import (
 )
 from ansible_collections.backupops.veeam.plugins.module_utils._normalize import candidate, machine_state, restore_point
 from ansible_collections.backupops.veeam.plugins.module_utils._quick_backup import QuickBackup, final_result
+from ansible_collections.backupops.veeam.plugins.module_utils._wait import WaitSettings
 
 NOW = datetime.datetime(2026, 11, 23, 12, 0, 0, tzinfo=datetime.timezone.utc)
 JOB = {'id': 'j-1', 'uid': 'j-1', 'name': 'Daily Backup', 'type': 'Backup'}
@@ -155,9 +156,10 @@ def test_since_keeps_the_newest_time_but_drops_older_points():
     assert old['protected'] is True and [p['creation_time'] for p in old['restore_points']] == ['2026-11-13T12:00:00Z']
 
 
-def quick(client, **kwargs):
-    kwargs.setdefault('poll_interval', 1)
-    return QuickBackup(client, lookup(client), sleep=lambda seconds: None, **kwargs)
+def quick(client, check_mode=False, **wait):
+    wait.setdefault('wait', True)
+    wait.setdefault('poll_interval', 1)
+    return QuickBackup(client, lookup(client), WaitSettings(**wait), check_mode=check_mode, sleep=lambda seconds: None)
 
 
 def test_quick_backup_waits_and_reads_the_machine_again():
@@ -279,7 +281,8 @@ def test_a_run_that_ended_well_without_a_visible_new_point_warns():
     clock = iter(range(0, 100000, 30))
     client = FakeClient([vm('web01')], states={'web01': [fresh('2026-11-22T02:00:00Z')]},
                         sessions=[session('old'), session('qb')])
-    backup = QuickBackup(client, lookup(client), sleep=lambda seconds: None, clock=lambda: next(clock))
+    backup = QuickBackup(client, lookup(client), WaitSettings(wait=True), sleep=lambda seconds: None,
+                         clock=lambda: next(clock))
     result = backup.run('web01')
     assert result['failed'] is False
     assert result['warnings'] and 'no newer restore point is visible yet' in result['warnings'][0]
@@ -302,12 +305,13 @@ class Clock:
         self.now += seconds
 
 
-def rounds(client, interval, **kwargs):
+def rounds(client, interval, **wait):
     """Run the quick backup of web01 in rounds of ``interval`` seconds, as the action plugin does (each round's state
     through JSON); return the states after each round."""
     from ansible_collections.backupops.veeam.plugins.module_utils._progress import finished, first_state, run_round
     clock = Clock()
-    backup = QuickBackup(client, lookup(client), sleep=clock.sleep, clock=clock, poll_interval=1, **kwargs)
+    backup = QuickBackup(client, lookup(client), WaitSettings(wait=True, poll_interval=1, **wait), sleep=clock.sleep,
+                         clock=clock)
     state, seen = first_state([{'name': 'web01'}]), []
     while True:
         state = json.loads(json.dumps(run_round(backup, state, interval)))

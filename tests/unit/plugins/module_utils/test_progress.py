@@ -23,9 +23,11 @@ from ansible_collections.backupops.veeam.plugins.module_utils._progress import (
     first_state,
     progress_result,
     read_request,
+    results_or_round,
     run_round,
     watch,
 )
+from ansible_collections.backupops.veeam.plugins.module_utils._wait import WaitSettings
 
 
 class Clock:
@@ -118,9 +120,9 @@ class NoActing(Server):
         raise AssertionError('a later round acted on %r' % target['name'])
 
 
-def actions(server, clock, **kwargs):
-    kwargs.setdefault('poll_interval', 5)
-    return JobActions(server, 'start', wait=True, sleep=clock.sleep, clock=clock, **kwargs)
+def actions(server, clock, **wait):
+    wait.setdefault('poll_interval', 5)
+    return JobActions(server, 'start', WaitSettings(wait=True, **wait), sleep=clock.sleep, clock=clock)
 
 
 def through_json(state):
@@ -247,6 +249,23 @@ def test_watch_and_the_progress_result():
     assert result['changed'] is True and result['msg'] == '2 of 3 still going'
     assert result[PROGRESS_OPTION] == {'state': state, 'watch': looks}
     json.dumps(result)
+
+
+def test_a_round_hands_its_warnings_on_at_once_so_a_later_round_that_fails_cannot_drop_them():
+    clock = Clock()
+    server = Server(clock, {'A': 5, 'B': 30}, outcomes={'A': 'Warning'})
+    warned = []
+    results, progress = results_or_round({'interval': 10, 'state': None}, True, actions(server, clock, poll_interval=1),
+                                         lambda: [job('A'), job('B')], None, warn=warned.append)
+    assert results is None and warned == ["job 'A': the run ended with a warning"]
+    state = progress[PROGRESS_OPTION]['state']
+    assert [entry['warnings'] for entry in state] == [[], []]
+    follower = NoActing(clock, server.durations, server.outcomes)
+    follower.runs = server.runs
+    results, progress = results_or_round({'interval': 60, 'state': through_json(state)}, True,
+                                         actions(follower, clock, poll_interval=1), None, None, warn=warned.append)
+    assert progress is None and [result['warnings'] for result in results] == [[], []]
+    assert warned == ["job 'A': the run ended with a warning"]  # not twice
 
 
 @pytest.mark.parametrize('value, words', [
