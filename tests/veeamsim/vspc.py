@@ -531,7 +531,7 @@ def patch_job(model, req, user, job, now):
             continue
         changes.append(value)
     for value in changes:
-        job.schedule_enabled = value
+        model.set_schedule_enabled(job, value)
     return json_response(200, envelope(job_obj(model, job, now)))
 
 
