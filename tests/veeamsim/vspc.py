@@ -480,9 +480,9 @@ def jobs_route(model, req, user, rest, lrest, srv, expand, now):
                     return error(404, "Agent job %s was not found." % rest[1])
             return _get_only(method) or agent_job_objects(model, req, job, now)
         if len(rest) == 1:
+            kept = (("vspc", scope, "agent jobs"), lambda job: agent_obj(model, job, now, False))
             return _get_only(method) or collection(req, agents, lambda job: agent_obj(model, job, now, expand), model,
-                                                   (("vspc", scope, "agent jobs"), lambda job: agent_obj(model, job, now,
-                                                                                                         False)))
+                                                   kept)
         if srv is None and len(rest) == 2:
             job = model.jobs.get(lrest[1])
             if job is None or job.kind != "agent":
