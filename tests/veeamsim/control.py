@@ -278,7 +278,7 @@ def _handle(model, req):
                 if "failure_message" in spec:
                     job.run_failure_message = spec["failure_message"]
                 if "schedule_enabled" in spec:
-                    job.schedule_enabled = bool(spec["schedule_enabled"])
+                    model.set_schedule_enabled(job, bool(spec["schedule_enabled"]))
                 if "running" in spec:
                     model.set_running(job, bool(spec["running"]), now)
             elif method != "GET":

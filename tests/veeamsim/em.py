@@ -590,6 +590,12 @@ def _job_fields(model, agent):
     return fields
 
 
+# job fields that change only when the model says so (Model.jobs_changed): a job query filtering and sorting on
+# these only is kept by the model; NextRun moves with the clock
+KEPT_JOB_FIELDS = ("uid", "name", "description", "jobtype", "platform", "scheduleconfigured", "scheduleenabled",
+                   "backupserveruid", "backupservername")
+
+
 def _session_fields(model):
     return {
         "uid": ("uid", lambda v: session_uid(v.session)),
@@ -640,9 +646,10 @@ def query(ctx):
     fmt = (req.arg("format") or "References").lower()
     if fmt not in ("entities", "references"):
         return error(ctx, 400, "Format '%s' is not valid for the query service." % req.arg("format"))
-    if qtype in ("Job", "AgentBackupJob"):
+    jobs = qtype in ("Job", "AgentBackupJob")
+    if jobs:
         agent = qtype == "AgentBackupJob"
-        items = [j for j in model.jobs.values() if j.kind == ("agent" if agent else "job")]
+        items = None
         fields = _job_fields(model, agent)
     elif qtype == "BackupServer":
         items = list(model.servers)
@@ -656,17 +663,30 @@ def query(ctx):
     try:
         tree = emquery.parse(req.arg("filter"))
         predicate = emquery.compile_tree(tree, fields)
-        if items is None and qtype in MACHINE_QUERY_TYPES:
-            items = machine_candidates(ctx, qtype, tree)
-        elif items is None:
-            items = [state.SessionView(s, ctx.now) for s in _session_candidates(model, tree, ctx.now)
-                     if s.job.session_kind == qtype]
-        items = [i for i in items if predicate(i)]
         sort_asc, sort_desc = req.arg("sortAsc"), req.arg("sortDesc")
-        if sort_asc:
-            items.sort(key=emquery.sort_key(fields, sort_asc))
-        elif sort_desc:
-            items.sort(key=emquery.sort_key(fields, sort_desc), reverse=True)
+
+        def matching():
+            found = [i for i in items if predicate(i)]
+            if sort_asc:
+                found.sort(key=emquery.sort_key(fields, sort_asc))
+            elif sort_desc:
+                found.sort(key=emquery.sort_key(fields, sort_desc), reverse=True)
+            return found
+
+        if jobs:
+            items, narrowed = _job_candidates(model, "agent" if agent else "job", tree)
+            used = emquery.field_names(tree) | set(name.lower() for name in (sort_asc or sort_desc,) if name)
+            if not narrowed and used.issubset(KEPT_JOB_FIELDS):
+                items = model.listing(("em", qtype, req.arg("filter"), sort_asc, sort_desc), matching)
+            else:
+                items = matching()
+        else:
+            if items is None and qtype in MACHINE_QUERY_TYPES:
+                items = machine_candidates(ctx, qtype, tree)
+            elif items is None:
+                items = [state.SessionView(s, ctx.now) for s in _session_candidates(model, tree, ctx.now)
+                         if s.job.session_kind == qtype]
+            items = matching()
     except emquery.FilterError as exc:
         return error(ctx, 400, str(exc))
     try:
@@ -705,6 +725,26 @@ def query(ctx):
     elems.append(("Links", None, OPT))
     elems.append(("PagingInfo", paging_info(ctx, page, size, pages), REQ))
     return ctx.render(200, Node("QueryResult", [([], elems)]))
+
+
+def _job_candidates(model, kind, tree):
+    """(jobs, narrowed): the jobs of a kind a filter can match, in the model's order; narrowed through the id when
+    the filter pins UID, through a name index when it pins Name."""
+    uid = emquery.required_equal(tree, "uid")
+    if uid is not None:
+        job = model.jobs.get(uid.rsplit(":", 1)[-1].lower())
+        return ([job] if job is not None and job.kind == kind and job.em_uid.lower() == uid.lower() else []), True
+    everything = model.listing(("em", kind), lambda: [j for j in model.jobs.values() if j.kind == kind])
+    name = emquery.required_equal(tree, "name")
+    if name is None:
+        return everything, False
+
+    def by_name():
+        index = {}
+        for job in everything:
+            index.setdefault(job.name.lower(), []).append(job)
+        return index
+    return model.listing(("em", kind, "by name"), by_name).get(name.lower(), []), True
 
 
 def _session_candidates(model, tree, now):

@@ -177,6 +177,15 @@ def required_equal(tree, field):
     return None
 
 
+def field_names(tree):
+    """The field names (lower case) a filter compares."""
+    if tree is None:
+        return set()
+    if tree[0] == "cmp":
+        return {tree[1].lower()}
+    return set().union(*(field_names(node) for node in tree[1]))
+
+
 def _coerce(kind, raw, field):
     if kind in ("str", "uid", "enum"):
         return raw.lower()

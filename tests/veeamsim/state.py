@@ -28,6 +28,7 @@ DEFAULT_MESSAGES = {"Warning": "Warning: simulated warning", "Failed": "Error: s
 LOG_LIMIT = 100000     # /_sim/log keeps the newest requests only beyond this many
 VIOLATION_LIMIT = 1000  # /_sim/vbr/violations keeps the newest ones only beyond this many
 VBR_VERSIONS = ("12.3", "13.0.1", "13.1")
+LISTING_LIMIT = 256    # job listings kept (filtered and sorted, without paging) before the oldest is dropped
 
 
 def now():
@@ -166,6 +167,7 @@ class Model(object):
             self.added_jobs = 0
             self.added_machines = 0
             self.jobs = ds.jobs
+            self.listings = {}          # (api, what, filters...) -> the jobs a listing shows, in its order
             self.sessions = ds.sessions
             self.session_starts = [s.start for s in ds.sessions]
             self.sessions_by_id = dict((s.id, s) for s in ds.sessions)
@@ -227,9 +229,28 @@ class Model(object):
         first = bisect.bisect_left(self.session_starts, at - SESSION_WINDOW)
         return [s for s in self.sessions[first:] if s.visible_at <= at]
 
+    def listing(self, key, build):
+        """The jobs of a listing (filtered and sorted, not paged) under `key`: built once by build() and kept
+        until a job is added or changes a value a listing filters or sorts on (jobs_changed), so that serving
+        one page costs the page, not the whole world."""
+        found = self.listings.get(key)
+        if found is None:
+            if len(self.listings) >= LISTING_LIMIT:
+                del self.listings[next(iter(self.listings))]
+            found = self.listings[key] = build()
+        return found
+
+    def jobs_changed(self):
+        self.listings.clear()
+
+    def set_schedule_enabled(self, job, enabled):
+        job.schedule_enabled = enabled
+        self.jobs_changed()
+
     def add_job(self, job, history):
         """Add a job (and its past sessions) to the world."""
         self.jobs[job.id] = job
+        self.jobs_changed()
         for sess in history:
             self.sessions_by_id[sess.id] = sess
             self.sessions_by_job.setdefault(job.id, []).append(sess)
@@ -277,10 +298,10 @@ class Model(object):
         running = view is not None and view.running
         visible = at + (self.task_delay + self.em_lag if api == "em" else self.em_lag)
         if action == "toggle":
-            job.schedule_enabled = not job.schedule_enabled
+            self.set_schedule_enabled(job, not job.schedule_enabled)
             return "Ok", None
         if action in ("enable", "disable"):
-            job.schedule_enabled = action == "enable"
+            self.set_schedule_enabled(job, action == "enable")
             return "Ok", None
         if api == "em" and copy and action in ("start", "retry"):
             # EM starts backup copy jobs with ?action=sync; its docs list no Start/Retry for them

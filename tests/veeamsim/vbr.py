@@ -119,7 +119,30 @@ class Ctx(object):
         return word
 
     def visible_jobs(self):
-        return [job for job in self.model.jobs.values() if self.job_type(job) is not None]
+        return self.model.listing(("vbr", self.legacy), lambda: [job for job in self.model.jobs.values()
+                                                                 if self.job_type(job) is not None])
+
+    def listed_jobs(self, filters, column=None, ascending=True):
+        """The visible jobs that pass the cheap filters (idFilter, nameFilter, typeFilter), sorted by a column
+        of the job's own (Name, Type, Description) when given; kept by the model, as they change only when
+        the jobs do."""
+        query = self.query
+        key = ("vbr", self.legacy) + tuple((name, query.get(name)) for name in filters) + (column, ascending)
+
+        def build():
+            jobs = self.visible_jobs()
+            if "idFilter" in filters and "idFilter" in query:
+                jobs = [job for job in jobs if job.id == str(query["idFilter"])]
+            if "nameFilter" in filters and "nameFilter" in query:
+                jobs = [job for job in jobs if name_matches(query["nameFilter"], job.name)]
+            if "typeFilter" in filters and "typeFilter" in query:
+                jobs = [job for job in jobs if self.job_type(job) == query["typeFilter"]]
+            if column is not None:
+                order = {"Name": lambda job: job.name, "Type": self.job_type,
+                         "Description": lambda job: job.description}[column]
+                jobs = _sort(jobs, order, ascending)
+            return jobs
+        return self.model.listing(key, build)
 
     def job(self, job_id):
         job = self.model.jobs.get(str(job_id))
@@ -398,15 +421,7 @@ def server_time(ctx):
 
 def list_jobs(ctx):
     query = ctx.query
-    jobs = ctx.visible_jobs()
-    if "nameFilter" in query:
-        jobs = [job for job in jobs if name_matches(query["nameFilter"], job.name)]
-    if "typeFilter" in query:
-        jobs = [job for job in jobs if ctx.job_type(job) == query["typeFilter"]]
-    if "orderColumn" in query:
-        column = {"Name": lambda job: job.name, "Type": ctx.job_type,
-                  "Description": lambda job: job.description}[query["orderColumn"]]
-        jobs = _sort(jobs, column, query.get("orderAsc", True))
+    jobs = ctx.listed_jobs(("nameFilter", "typeFilter"), query.get("orderColumn"), query.get("orderAsc", True))
     try:
         chunk, pagination = page(ctx, jobs)
     except ValueError as exc:
@@ -456,26 +471,15 @@ def _epoch(text):
 
 def job_states(ctx):
     query = ctx.query
-    jobs = ctx.visible_jobs()
-    if "idFilter" in query:
-        jobs = [job for job in jobs if job.id == str(query["idFilter"])]
-    if "nameFilter" in query:
-        jobs = [job for job in jobs if name_matches(query["nameFilter"], job.name)]
-    if "typeFilter" in query:
-        jobs = [job for job in jobs if ctx.job_type(job) == query["typeFilter"]]
     filters = [(name, value) for name, value in query.items() if name in STATE_FILTERS and name not in CHEAP_FILTERS]
     column = query.get("orderColumn")
     ascending = query.get("orderAsc", True)
     try:
         if not filters and column in (None,) + CHEAP_ORDERS:
             # only the page is rendered: paging through 10 000 jobs must not render every job on every page
-            if column is not None:
-                key = {"Name": lambda job: job.name, "Type": ctx.job_type,
-                       "Description": lambda job: job.description}[column]
-                jobs = _sort(jobs, key, ascending)
-            chunk, pagination = page(ctx, jobs)
+            chunk, pagination = page(ctx, ctx.listed_jobs(CHEAP_FILTERS, column, ascending))
             return json_response(200, {"data": [job_state(ctx, job) for job in chunk], "pagination": pagination})
-        states = [job_state(ctx, job) for job in jobs]
+        states = [job_state(ctx, job) for job in ctx.listed_jobs(CHEAP_FILTERS)]
         for name, value in filters:
             states = [st for st in states if STATE_FILTERS[name](st, value)]
         if column is not None:

@@ -290,11 +290,25 @@ def _compile_one(item):
     return pred
 
 
-def collection(req, records, render):
+def _kept_only(spec, kept):
+    """Whether every condition of a (compiled) filter reads a property (its first part) in `kept`."""
+    for item in spec if isinstance(spec, list) else [spec]:
+        if str(item.get("operation", "")).lower() in ("and", "or", "not"):
+            if not _kept_only(item.get("items") or [], kept):
+                return False
+        elif item["property"].split(".")[0].lower() not in kept:
+            return False
+    return True
+
+
+def collection(req, records, render, model=None, kept=None):
     """Apply filter, sort, offset and limit to render(record) for each record; return the enveloped response.
 
     Without filter or sort only the requested page is rendered, as a server reading one page from its
     database would: rendering every job for each page made paging through 10 000 jobs quadratic.
+    With `kept` = (key, part), part(record) being the record's properties that change only when the model
+    says so (Model.jobs_changed), a filter (without sort) reading only those is answered from the records it
+    matched, kept by the model under key and the filter.
     """
     try:
         limit = int(req.arg("limit", DEFAULT_LIMIT))
@@ -311,6 +325,22 @@ def collection(req, records, render):
     if not req.arg("filter") and not req.arg("sort"):
         page = [render(record) for record in records[offset:offset + limit]]
         return json_response(200, envelope(page, {"total": len(records), "count": len(page), "offset": offset}))
+    if kept is not None and not req.arg("sort"):
+        key, part = kept
+        raw = req.arg("filter")
+        try:
+            try:
+                spec = json.loads(raw)
+            except ValueError:
+                raise ParamError("The filter is not valid JSON.", "filter")
+            pred = _compile_filter(spec)
+        except ParamError as exc:
+            return error(400, exc.message, parameterName=exc.parameter)
+        parts = [part(record) for record in records[:1]]
+        if not parts or _kept_only(spec, set(name.lower() for name in parts[0])):
+            matched = model.listing(key + (raw,), lambda: [record for record in records if pred(part(record))])
+            page = [render(record) for record in matched[offset:offset + limit]]
+            return json_response(200, envelope(page, {"total": len(matched), "count": len(page), "offset": offset}))
     items = [render(record) for record in records]
     try:
         raw = req.arg("filter")
@@ -411,11 +441,28 @@ def user_obj(user):
             "mfaPolicyStatus": "Disabled", "profile": {"firstName": None, "lastName": None, "email": None}}
 
 
+# the properties of a job_obj that change only through the model's jobs_changed (the others follow its runs)
+KEPT_JOB_PROPERTIES = ("instanceUid", "uniqueUid", "name", "description", "createdBy", "creationTime",
+                       "backupServerUid", "locationUid", "siteUid", "organizationUid", "mappedOrganizationUid", "type",
+                       "isEnabled", "processingRate", "avgDuration", "transferredData", "backupChainSize", "bottleneck",
+                       "scheduleType", "targetType", "destination", "retentionLimit", "retentionLimitType",
+                       "isGfsOptionEnabled", "lastSessionTasks")
+
+
 def jobs_route(model, req, user, rest, lrest, srv, expand, now):
     method = req.method
-    scoped = [j for j in model.jobs.values() if srv is None or j.server_id == srv.id]
+    scope = srv.id if srv is not None else None
+
+    def scoped():
+        return model.listing(("vspc", scope), lambda: [j for j in model.jobs.values()
+                                                       if srv is None or j.server_id == srv.id])
+
+    def kept_part(job):
+        obj = job_obj(model, job, now)
+        return dict((name, obj[name]) for name in KEPT_JOB_PROPERTIES)
     if not rest:
-        return _get_only(method) or collection(req, scoped, lambda job: job_obj(model, job, now))
+        return _get_only(method) or collection(req, scoped(), lambda job: job_obj(model, job, now), model,
+                                               (("vspc", scope, "jobs"), kept_part))
     if srv is None and lrest[0] == "backupvmjobs" and lrest[-1:] == ["objects"] and len(rest) in (2, 3):
         job = None
         if len(rest) == 3:
@@ -424,7 +471,7 @@ def jobs_route(model, req, user, rest, lrest, srv, expand, now):
                 return error(404, "Backup job %s was not found." % rest[1])
         return _get_only(method) or vm_job_objects(model, req, None, job, now)
     if lrest[0] == "agentjobs":
-        agents = [j for j in scoped if j.kind == "agent"]
+        agents = model.listing(("vspc", scope, "agents"), lambda: [j for j in scoped() if j.kind == "agent"])
         if srv is None and lrest[-1:] == ["objects"] and len(rest) in (2, 3):
             job = None
             if len(rest) == 3:
@@ -433,7 +480,9 @@ def jobs_route(model, req, user, rest, lrest, srv, expand, now):
                     return error(404, "Agent job %s was not found." % rest[1])
             return _get_only(method) or agent_job_objects(model, req, job, now)
         if len(rest) == 1:
-            return _get_only(method) or collection(req, agents, lambda job: agent_obj(model, job, now, expand))
+            kept = (("vspc", scope, "agent jobs"), lambda job: agent_obj(model, job, now, False))
+            return _get_only(method) or collection(req, agents, lambda job: agent_obj(model, job, now, expand), model,
+                                                   kept)
         if srv is None and len(rest) == 2:
             job = model.jobs.get(lrest[1])
             if job is None or job.kind != "agent":
@@ -531,7 +580,7 @@ def patch_job(model, req, user, job, now):
             continue
         changes.append(value)
     for value in changes:
-        job.schedule_enabled = value
+        model.set_schedule_enabled(job, value)
     return json_response(200, envelope(job_obj(model, job, now)))
 
 
