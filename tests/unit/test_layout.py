@@ -38,7 +38,9 @@ def test_no_plugin_class_is_over_350_lines():
         with open(path) as handle:
             tree = ast.parse(handle.read())
         for node in ast.walk(tree):
-            if isinstance(node, ast.ClassDef) and node.end_lineno - node.lineno + 1 > MAX_CLASS_LINES:
-                too_long.append('%s: class %s, %d lines' % (os.path.relpath(path, PLUGINS), node.name,
-                                                             node.end_lineno - node.lineno + 1))
+            if not isinstance(node, ast.ClassDef):
+                continue
+            lines = node.end_lineno - node.lineno + 1
+            if lines > MAX_CLASS_LINES:
+                too_long.append('%s: class %s, %d lines' % (os.path.relpath(path, PLUGINS), node.name, lines))
     assert not too_long
