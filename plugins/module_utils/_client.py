@@ -23,13 +23,17 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, wait
 
-from ansible_collections.backupops.veeam.plugins.module_utils._errors import VeeamError, http_error
-from ansible_collections.backupops.veeam.plugins.module_utils._parse import parse_body
+from ansible_collections.backupops.veeam.plugins.module_utils._errors import VeeamError, VeeamProtocolError, http_error
+from ansible_collections.backupops.veeam.plugins.module_utils._parse import answering_api, parse_body
 
 # pages after the first (which tells how many there are) are read this many at a time
 PAGE_WORKERS = 4
 # requests asked for in advance (a lookup's task sessions, the server's name) run on this many threads
 ADVANCE_WORKERS = 4
+# each API's name in a message about the wrong door, and its default port
+DEFAULT_PORTS = {'em': 9398, 'vspc': 1280, 'vbr': 9419}
+API_NAMES = {'em': 'Veeam Backup Enterprise Manager', 'vspc': 'Veeam Service Provider Console',
+             'vbr': 'the VBR REST API'}
 
 
 class VeeamClient(abc.ABC):
@@ -148,6 +152,27 @@ class VeeamClient(abc.ABC):
         if message is None and status not in (401, 403, 404):
             parse_body(response.headers.get('Content-Type'), response.text, status)  # raises, saying what came
         return http_error(what, status, message)
+
+    def check_door(self, response):
+        """Raise when a refused logon was answered by another Veeam API than this one (INTERFACE.md section 1: the
+        wrong door is named as such, not reported as a refused password); return when it was this API or none."""
+        try:
+            root, body = self.parse(response)
+        except VeeamError:
+            return
+        other = answering_api(root, body)
+        if other is None and response.status_code == 404:
+            raise VeeamProtocolError(
+                '%s answered the logon with HTTP 404: %s is not there; check server (VEEAM_SERVER) and port '
+                '(VEEAM_PORT, %d by default for api: %s)' % (self.transport.root, API_NAMES[self.api],
+                                                             DEFAULT_PORTS[self.api], self.api), status=404)
+        if other is None or other == self.api:
+            return
+        raise VeeamProtocolError(
+            '%s is %s, not %s (it answered the logon with HTTP %s; no credential was checked): set api: %s (VEEAM_API) '
+            'to use it, or port (VEEAM_PORT) to the port of %s, %d by default'
+            % (self.transport.root, API_NAMES[other], API_NAMES[self.api], response.status_code, other,
+               API_NAMES[self.api], DEFAULT_PORTS[self.api]), status=response.status_code)
 
     @staticmethod
     @abc.abstractmethod

@@ -132,6 +132,8 @@ class EMClient(VeeamClient):
         response = self.transport.send(
             'POST', '/sessionMngr/', params={'v': 'latest'}, idempotent=True, auth_request=True,
             headers={'Authorization': basic_auth_header(self._username, self._password), 'Accept': 'application/xml'})
+        if response.status_code not in (200, 201):
+            self.check_door(response)
         if response.status_code == 401:
             raise VeeamAuthError('Enterprise Manager refused the logon of user %r: check username and password'
                                  % self._username, status=401, server_message=self.error_message(self.body_or_none(response)))

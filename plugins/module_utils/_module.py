@@ -24,6 +24,7 @@ except ImportError:  # pragma: no cover
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
+from ansible_collections.backupops.veeam.plugins.module_utils._client import DEFAULT_PORTS
 from ansible_collections.backupops.veeam.plugins.module_utils._errors import VeeamError, VeeamOptionError
 from ansible_collections.backupops.veeam.plugins.module_utils._http import (
     HAS_REQUESTS,
@@ -38,7 +39,6 @@ from ansible_collections.backupops.veeam.plugins.module_utils._parse import (
 )
 from ansible_collections.backupops.veeam.plugins.module_utils._wait import WaitSettings, wait_argument_spec
 
-DEFAULT_PORTS = {'em': 9398, 'vspc': 1280, 'vbr': 9419}
 # the VBR REST API has its tokens under /api/oauth2 and everything else under /api/v1: the client writes whole paths
 BASE_PATHS = {'em': '/api', 'vspc': '/api/v3', 'vbr': ''}
 APIS = ('em', 'vspc', 'vbr')

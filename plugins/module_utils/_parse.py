@@ -105,6 +105,26 @@ def parse_body(content_type, text, status=None):
         % (media_type or 'an unknown content type', snippet), status=status)
 
 
+EM_NAMESPACE = 'http://www.veeam.com/ent/v1.0'
+
+
+def answering_api(root, body):
+    """Which Veeam API wrote an answer, told by its envelope: ``'em'`` (XML in EM's namespace, or EM's JSON error
+    with ``StatusCode`` and ``Message``), ``'vbr'`` (an Error model with ``errorCode``), ``'vspc'`` (an ``errors``
+    list, at the top or under ``meta``); None when the envelope is none of these (an OAuth error, HTML, empty)."""
+    if not isinstance(body, dict):
+        return None
+    if root is not None:
+        return 'em' if body.get('xmlns') == EM_NAMESPACE else None
+    if 'StatusCode' in body and 'Message' in body:
+        return 'em'
+    if 'errorCode' in body:
+        return 'vbr'
+    meta = body.get('meta')
+    errors = body.get('errors', meta.get('errors') if isinstance(meta, dict) else None)
+    return 'vspc' if isinstance(errors, list) else None
+
+
 def ci_get(mapping, key, default=None):
     """``mapping[key]``, matching the key without regard to case."""
     if not isinstance(mapping, dict):

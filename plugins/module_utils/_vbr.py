@@ -119,6 +119,7 @@ class VBRClient(VeeamClient):
     def _accept_token(self, response, what):
         body = self.body_or_none(response)
         if response.status_code != 200:
+            self.check_door(response)
             message = vbr_error_text(body, 'HTTP %s' % response.status_code)
             if response.status_code in (400, 401, 403):
                 raise VeeamAuthError('the VBR REST API refused the %s: %s' % (what, message),

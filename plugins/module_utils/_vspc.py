@@ -63,6 +63,7 @@ class VSPCClient(VeeamClient):
         self._access_token = None
         self._refresh_token = None
         self._expires_at = None
+        self._key_worked = False  # with an API key, the first answer is what a logon answer is to a password
         self._server_names = None
         self._server_lock = threading.Lock()
 
@@ -95,6 +96,7 @@ class VSPCClient(VeeamClient):
         if response.status_code != 200:
             if not fail:
                 return False
+            self.check_door(response)
             message = vspc_error_text(body, 'HTTP %s' % response.status_code)
             raise VeeamAuthError('Service Provider Console refused the logon of user %r: %s'
                                  % (self._username, message), status=response.status_code, server_message=message)
@@ -147,7 +149,14 @@ class VSPCClient(VeeamClient):
         if response.status_code == 202 and response.headers.get('Location'):
             return self.follow_async(response.headers['Location'], '%s %s' % (method, path))
         if response.status_code >= 400:
+            if self._api_key and not self._key_worked and response.status_code in (400, 401, 404):  # the key's logon
+                self.check_door(response)
+                if response.status_code == 401:
+                    message = self.error_message(self.body_or_none(response)) or 'HTTP 401'
+                    raise VeeamAuthError('Service Provider Console refused the API key (api_key, VEEAM_API_KEY): %s'
+                                         % message, status=401, server_message=message)
             raise self.failure(response, '%s %s' % (method, path))
+        self._key_worked = True
         body = self.parse(response)[1]
         if isinstance(body, dict) and body.get('errors'):
             message = vspc_error_text(body, 'errors in the answer')

@@ -12,6 +12,7 @@ from ansible_collections.backupops.veeam.plugins.module_utils._em_shapes import 
 from ansible_collections.backupops.veeam.plugins.module_utils._errors import VeeamProtocolError
 from ansible_collections.backupops.veeam.plugins.module_utils._parse import (
     MAX_DEPTH,
+    answering_api,
     ci_get,
     guid_of,
     parse_body,
@@ -143,3 +144,20 @@ def test_guid_of(value, expected):
 @pytest.mark.parametrize('value, expected', [('true', True), ('False', False), (True, True), (None, None), ('x', None)])
 def test_to_bool(value, expected):
     assert to_bool(value) is expected
+
+
+@pytest.mark.parametrize('content_type, text, api', [
+    ('application/xml; charset=utf-8', '<?xml version="1.0" encoding="utf-8"?><Error xmlns="http://www.veeam.com/ent/v1.0" '
+     'Message="Authentication required" StatusCode="401" Status="Unauthorized" />', 'em'),
+    ('application/json', '{"Message": "Access denied", "StatusCode": 401}', 'em'),
+    ('application/json', '{"errorCode": "NotImplemented", "message": "Unsupported RESTAPI version."}', 'vbr'),
+    ('application/json', '{"errorCode": "Unauthorized", "message": "bad", "resourceId": null}', 'vbr'),
+    ('application/json', '{"errors": [{"message": "Resource not found", "type": "logical", "code": 404}]}', 'vspc'),
+    ('application/json', '{"meta": {"errors": []}, "data": null}', 'vspc'),
+    ('application/json', '{"error": "invalid_grant", "error_description": "bad password"}', None),
+    ('application/xml', '<Error Message="no namespace"/>', None),
+    ('application/json', '[1, 2]', None),
+    ('application/json', '', None),
+])
+def test_the_api_that_wrote_an_answer_is_told_by_its_envelope(content_type, text, api):
+    assert answering_api(*parse_body(content_type, text)) == api

@@ -1,0 +1,64 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, backupops.veeam contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What a new user with a real server meets on the first try (INTERFACE.md section 1): a wrong `api` or
+`port` is named as the wrong door (which API answered, and the `api`/`port` to use), never as a refused
+password; a refused password or API key still says so, naming the user or the option."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_run import assert_logged_off, run_playbook, veeam_env
+
+JOB_INFO = 'backupops.veeam.veeam_job_info'
+NAMES = {'em': 'Veeam Backup Enterprise Manager', 'vspc': 'Veeam Service Provider Console',
+         'vbr': 'the VBR REST API'}
+DEFAULT_PORTS = {'em': 9398, 'vspc': 1280, 'vbr': 9419}
+
+
+def failed(run, title):
+    return [entry['status'] for entry in run.results if entry['task'] == title][-1] == 'failed'
+
+
+def test_a_wrong_api_or_port_names_the_api_that_answered(simulator, tmp_path):
+    tasks = []
+    for api in ('em', 'vspc', 'vbr'):
+        for door in ('em', 'vspc', 'vbr'):
+            if door != api:
+                tasks.append({'name': '%s at %s' % (api, door), 'ignore_errors': True,
+                              JOB_INFO: {'api': api, 'port': simulator.port(door), 'name': 'Nightly'}})
+        tasks.append({'name': '%s wrong password' % api, 'ignore_errors': True,
+                      JOB_INFO: {'api': api, 'port': simulator.port(api), 'password': 'Not-The-Pass1'}})
+    for door in ('em', 'vbr'):
+        tasks.append({'name': 'vspc key at %s' % door, 'ignore_errors': True,
+                      JOB_INFO: {'api': 'vspc', 'port': simulator.port(door), 'api_key': 'some-key',
+                                 'username': None, 'password': None}})
+    tasks.append({'name': 'vspc wrong key', 'ignore_errors': True,
+                  JOB_INFO: {'api': 'vspc', 'port': simulator.port('vspc'), 'api_key': 'not-a-key',
+                             'username': None, 'password': None}})
+    env = veeam_env(simulator, 'em')
+    env.pop('VEEAM_PORT')
+    run = run_playbook(tmp_path, tasks, env)
+    assert 'Traceback' not in run.output, run.output[-3000:]
+
+    problems = []
+    for api in ('em', 'vspc', 'vbr'):
+        for door in ('em', 'vspc', 'vbr'):
+            if door == api:
+                continue
+            for title in ['%s at %s' % (api, door)] + (['vspc key at %s' % door] if api == 'vspc' else []):
+                message = run.task(title).get('msg', '')
+                wanted = ['%s is %s, not %s' % (simulator.port(door), NAMES[door], NAMES[api]),
+                          'set api: %s (VEEAM_API)' % door, 'port (VEEAM_PORT)', '%d by default' % DEFAULT_PORTS[api]]
+                missing = [word for word in wanted if word not in message]
+                if failed(run, title) is not True or missing or 'refused' in message:
+                    problems.append('%s: %s lacks %s' % (title, message, missing))
+        message = run.task('%s wrong password' % api).get('msg', '')
+        if 'refused the logon of user \'admin\'' not in message:
+            problems.append('%s wrong password: %s' % (api, message))
+    message = run.task('vspc wrong key').get('msg', '')
+    if 'refused the API key (api_key, VEEAM_API_KEY)' not in message:
+        problems.append('vspc wrong key: %s' % message)
+    assert not problems, '\n'.join(problems)
+    assert_logged_off(simulator)
