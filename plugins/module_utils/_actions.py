@@ -181,13 +181,16 @@ class JobActions:
     def _schedule(self, job, result):
         wanted = self.action == 'enable'
         before = job['schedule_enabled']
+        if job['schedule_configured'] is False:  # both directions alike, so a maintenance window's "on" step passes
+            wanted = before
+            result['msg'] = 'job %r has no schedule configured: nothing to %s' % (job['name'], self.action)
+            result['warnings'].append(result['msg'])
         result['diff'] = {'before': {'schedule_enabled': before}, 'after': {'schedule_enabled': wanted},
                           'before_header': job['name'], 'after_header': job['name']}
         if before == wanted:
-            result['msg'] = 'job %r: schedule already %s' % (job['name'], 'enabled' if wanted else 'disabled')
+            result['msg'] = result['msg'] or 'job %r: schedule already %s' % (job['name'],
+                                                                              'enabled' if wanted else 'disabled')
             return
-        if wanted and job['schedule_configured'] is False:
-            raise VeeamError('has no schedule configured, so there is no schedule to enable')
         result['changed'] = True
         if self.check_mode:
             result['msg'] = 'job %r: schedule would be %s' % (job['name'], 'enabled' if wanted else 'disabled')

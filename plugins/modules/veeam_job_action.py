@@ -26,7 +26,9 @@ description:
     running job.
   - O(action=enable) and O(action=disable) set whether the job runs on its schedule. Enterprise Manager can only
     flip that setting (C(toggleScheduleEnabled)), so it is sent only when the state differs, and the new state is
-    read back to confirm it. On O(api=vspc) the module patches C(isEnabled).
+    read back to confirm it. On O(api=vspc) the module patches C(isEnabled). A job with no schedule configured is
+    left alone in both directions, with a warning and C(changed=false), so a maintenance window that turns
+    schedules off and on again passes both steps.
   - Enterprise Manager answers actions with a task, which the module follows to its end; a task that ends
     unsuccessfully fails the module with the task's message. The task does not say which run it started, so the
     module looks for the job's newest session that was not there before, allowing for Enterprise Manager's

@@ -148,9 +148,15 @@ def test_disable_then_enable_is_idempotent_with_diff(simulator, api, tmp_path):
     assert '-    "schedule_enabled": false\n+    "schedule_enabled": true' in run.stdout
 
 
-def test_enable_refuses_a_job_without_a_schedule(simulator, api):
-    run = act(simulator, api, {'name': 'Manual Test Backup', 'action': 'enable'})
-    assert run.rc != 0 and 'no schedule configured' in run.last['msg']
+def test_enable_and_disable_of_a_job_without_a_schedule_warn_and_change_nothing(simulator, api, tmp_path):
+    tasks = [{'name': title, MODULE: {'name': 'Manual Test Backup', 'action': action}}
+             for title, action in (('disable', 'disable'), ('enable', 'enable'))]
+    run = run_playbook(tmp_path, tasks, veeam_env(simulator, api))
+    assert run.rc == 0, run.output[-3000:]
+    for action in ('disable', 'enable'):
+        assert run.task(action)['changed'] is False, run.task(action)
+        assert ("job 'Manual Test Backup' has no schedule configured: nothing to %s" % action
+                in ' '.join(run.output.split())), run.output[-3000:]
     assert actions_sent(simulator) == 0
 
 

@@ -197,18 +197,17 @@ def test_unknown_job_fails_before_anything_changes(simulator, api, tmp_path):
     assert changing_requests(simulator) == []
 
 
-def test_enabling_a_job_without_a_schedule_fails_and_names_it(simulator, api, tmp_path):
-    tasks = [{
-        'name': 'toggle',
-        'block': [role_task([OFF, 'Manual Test Backup'], True)],
-        'rescue': [SHOW_RESULTS, {'name': 'failure', 'ansible.builtin.debug': {'var': 'ansible_failed_result.msg'}}],
-    }]
+def test_a_job_without_a_schedule_passes_both_steps_of_a_maintenance_window_with_a_warning(simulator, api, tmp_path):
+    tasks = [dict(role_task([ON, 'Manual Test Backup'], False), name='off'), dict(SHOW_RESULTS, name='after off'),
+             dict(role_task([ON, 'Manual Test Backup'], True), name='on'), dict(SHOW_RESULTS, name='after on')]
     run = run_playbook(tmp_path, tasks, veeam_env(simulator, api))
-    assert run.rc == 0, run.output
-    assert 'Manual Test Backup' in run.task('failure')['ansible_failed_result.msg']
-    results = run.task('results')['schedule_toggle_results']
-    assert [(r['item'], r['changed'], r['failed']) for r in results] == [(OFF, True, False), ('Manual Test Backup', False, True)]
-    assert schedules(simulator, OFF) == {OFF: True}
+    assert run.rc == 0, run.output[-3000:]
+    for step, changed in (('after off', True), ('after on', True)):
+        results = run.task(step)['schedule_toggle_results']
+        assert [(r['item'], r['changed'], r['failed']) for r in results] == [(ON, changed, False),
+                                                                             ('Manual Test Backup', False, False)]
+    assert ' '.join(run.output.split()).count("[WARNING]: job 'Manual Test Backup' has no schedule configured") == 2, run.output
+    assert schedules(simulator, ON) == {ON: True}
 
 
 @pytest.mark.parametrize('extra, words', [
