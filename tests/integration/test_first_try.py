@@ -9,7 +9,12 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import os
+import subprocess
+import sys
+
 from ansible_run import assert_logged_off, run_playbook, veeam_env
+from conftest import TESTS_DIR
 
 JOB_INFO = 'backupops.veeam.veeam_job_info'
 NAMES = {'em': 'Veeam Backup Enterprise Manager', 'vspc': 'Veeam Service Provider Console',
@@ -62,3 +67,21 @@ def test_a_wrong_api_or_port_names_the_api_that_answered(simulator, tmp_path):
         problems.append('vspc wrong key: %s' % message)
     assert not problems, '\n'.join(problems)
     assert_logged_off(simulator)
+
+
+def test_a_second_simulator_on_the_same_ports_fails_clearly_and_leaves_the_first_working(simulator, tmp_path):
+    files = {name: open(os.path.join(simulator.state_dir, name), 'rb').read() for name in ('ca.pem', 'ready.json')}
+    env = dict(os.environ, PYTHONPATH=TESTS_DIR)
+    second = subprocess.run(
+        [sys.executable, '-m', 'veeamsim', '--host', '127.0.0.1', '--em-port', str(simulator.port('em')),
+         '--vspc-port', str(simulator.port('vspc')), '--vbr-port', str(simulator.port('vbr')),
+         '--state-dir', simulator.state_dir, '--ready-file', os.path.join(simulator.state_dir, 'ready.json')],
+        env=env, cwd=TESTS_DIR, capture_output=True, text=True, timeout=120)
+    assert second.returncode == 2, (second.returncode, second.stdout, second.stderr)
+    assert 'Traceback' not in second.stderr and 'Is a simulator already running?' in second.stderr, second.stderr
+    for name, content in files.items():
+        assert open(os.path.join(simulator.state_dir, name), 'rb').read() == content, '%s was changed' % name
+    assert [entry for entry in os.listdir(simulator.state_dir) if entry.startswith('.new-')] == []
+    run = run_playbook(tmp_path, [{'name': 'still there', JOB_INFO: {'name': 'Daily Backup'}}],
+                       veeam_env(simulator, 'vbr'))
+    assert run.rc == 0 and run.task('still there')['jobs'], run.output[-3000:]

@@ -57,12 +57,30 @@ def _wait_accepting(host, port, deadline):
 def main(argv=None):
     args = parse_args(argv)
     state_dir = args.state_dir or tempfile.mkdtemp(prefix="veeamsim-")
-    ca_path, cert_path, key_path = tls.generate(state_dir)
-    ctx = tls.server_context(cert_path, key_path)
-    model = state.Model(seed=args.seed, scale=args.scale, em_idle=args.em_session_idle,
-                        vspc_lifetime=args.vspc_token_lifetime, vbr_version=args.vbr_version,
-                        vbr_validate=args.vbr_validate == "on", vbr_token_lifetime=args.vbr_token_lifetime)
-    servers = server.start(args.host, args.em_port, args.vspc_port, args.vbr_port, model, ctx, args.verbose)
+    os.makedirs(state_dir, exist_ok=True)
+    # The certificates are made aside and put in place only once the ports are ours: a second simulator on the
+    # same ports must fail without replacing the CA that the running one's clients trust.
+    fresh = tempfile.mkdtemp(prefix=".new-", dir=state_dir)
+    try:
+        _, cert_path, key_path = tls.generate(fresh)
+        ctx = tls.server_context(cert_path, key_path)
+        model = state.Model(seed=args.seed, scale=args.scale, em_idle=args.em_session_idle,
+                            vspc_lifetime=args.vspc_token_lifetime, vbr_version=args.vbr_version,
+                            vbr_validate=args.vbr_validate == "on", vbr_token_lifetime=args.vbr_token_lifetime)
+        try:
+            servers = server.start(args.host, args.em_port, args.vspc_port, args.vbr_port, model, ctx, args.verbose)
+        except OSError as exc:
+            sys.stderr.write("veeamsim: cannot listen on %s (ports em %s, vspc %s, vbr %s): %s.\n"
+                             "Is a simulator already running? Stop it first (Ctrl-C in its shell), or give other ports "
+                             "(make simulator SIM_EM_PORT=... SIM_VSPC_PORT=... SIM_VBR_PORT=...). Nothing in %s "
+                             "was changed.\n" % (args.host, args.em_port, args.vspc_port, args.vbr_port,
+                                                  exc.strerror or exc, state_dir))
+            return 2
+        for name in os.listdir(fresh):
+            os.replace(os.path.join(fresh, name), os.path.join(state_dir, name))
+    finally:
+        shutil.rmtree(fresh, ignore_errors=True)
+    ca_path = os.path.join(state_dir, "ca.pem")
     em_port, vspc_port, vbr_port = [srv.server_address[1] for srv in servers]
     deadline = time.time() + 30
     for port in (em_port, vspc_port, vbr_port):
