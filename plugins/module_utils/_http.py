@@ -208,8 +208,8 @@ class Transport:
             if watch.expired:
                 raise self._timed_out(method, path)
             raise VeeamConnectionError(
-                'TLS connection to %s failed: %s. Trust the server with ca_path (a PEM CA bundle), or set '
-                'validate_certs to false to skip certificate checks' % (self.base_url, _reason(exc)))
+                'TLS connection to %s failed: %s. Trust the server with ca_path (VEEAM_CA_PATH, a PEM CA bundle), '
+                'or set validate_certs (VEEAM_VALIDATE_CERTS) to false to skip certificate checks' % (self.base_url, _reason(exc)))
         except requests.exceptions.ConnectTimeout as exc:
             if watch.expired:
                 raise self._timed_out(method, path)

@@ -67,33 +67,33 @@ def base_url(api, server, port=None):
     """``https://host:port/api[/v3]`` from the ``server`` and ``port`` options; a port in ``server`` wins."""
     text = (server or '').strip()
     if not text:
-        raise VeeamOptionError('server: give the host name or address of the Veeam server')
+        raise VeeamOptionError('server (VEEAM_SERVER): give the host name or address of the Veeam server')
     if '://' in text:
         parts = urlsplit(text)
         if parts.scheme.lower() != 'https':
-            raise VeeamOptionError('server: %r uses %s; the Veeam APIs are served over https only' % (server, parts.scheme))
+            raise VeeamOptionError('server (VEEAM_SERVER): %r uses %s; the Veeam APIs are served over https only' % (server, parts.scheme))
         if parts.path.rstrip('/') not in ('', '/api', '/api/v3', '/api/v1'):
-            raise VeeamOptionError('server: %r has a path; give https://host[:port] only' % server)
+            raise VeeamOptionError('server (VEEAM_SERVER): %r has a path; give https://host[:port] only' % server)
         host = parts.hostname or ''
         try:
             url_port = parts.port
         except ValueError:
-            raise VeeamOptionError('server: %r has an invalid port' % server)
+            raise VeeamOptionError('server (VEEAM_SERVER): %r has an invalid port' % server)
     elif text.startswith('['):
         host, dummy, rest = text[1:].partition(']')
         url_port = _port_text(rest[1:], server) if rest.startswith(':') else None
         if rest and not rest.startswith(':'):
-            raise VeeamOptionError('server: %r is not a host, host:port or https://host[:port]' % server)
+            raise VeeamOptionError('server (VEEAM_SERVER): %r is not a host, host:port or https://host[:port]' % server)
     elif text.count(':') == 1:
         host, dummy, port_text = text.partition(':')
         url_port = _port_text(port_text, server)
     else:
         host, url_port = text, None  # a bare IPv6 address has several colons and no port
     if not host or not (_HOST.match(host) or ':' in host):
-        raise VeeamOptionError('server: %r is not a host, host:port or https://host[:port]' % server)
+        raise VeeamOptionError('server (VEEAM_SERVER): %r is not a host, host:port or https://host[:port]' % server)
     chosen = url_port if url_port is not None else port if port is not None else DEFAULT_PORTS[api]
     if not 0 < chosen < 65536:
-        raise VeeamOptionError('port: %s is not a TCP port (1-65535)' % chosen)
+        raise VeeamOptionError('port (VEEAM_PORT): %s is not a TCP port (1-65535)' % chosen)
     if ':' in host:
         host = '[%s]' % host
     return 'https://%s:%d%s' % (host, chosen, BASE_PATHS[api])
@@ -101,7 +101,7 @@ def base_url(api, server, port=None):
 
 def _port_text(text, server):
     if not text.isdigit():
-        raise VeeamOptionError('server: %r has an invalid port' % server)
+        raise VeeamOptionError('server (VEEAM_SERVER): %r has an invalid port' % server)
     return int(text)
 
 
@@ -121,9 +121,9 @@ def check_credentials(params):
         raise VeeamOptionError('missing credentials: set username and password%s (or the VEEAM_USERNAME and '
                                'VEEAM_PASSWORD environment variables)' % (', or api_key,' if api == 'vspc' else ''))
     if not has_user:
-        raise VeeamOptionError('username is required with password')
+        raise VeeamOptionError('username (VEEAM_USERNAME) is required with password (VEEAM_PASSWORD)')
     if not has_password:
-        raise VeeamOptionError('password is required with username')
+        raise VeeamOptionError('password (VEEAM_PASSWORD) is required with username (VEEAM_USERNAME)')
 
 
 API_NAMES = {'em': 'Enterprise Manager', 'vspc': 'the Service Provider Console', 'vbr': 'the VBR REST API'}
@@ -139,7 +139,7 @@ def check_api_version(params):
                                '(check the VEEAM_API_VERSION environment variable too)' % (API_NAMES[params['api']], params['api']))
     text = value.strip()
     if not _API_VERSION.match(text):
-        raise VeeamOptionError('api_version: %r is not a VBR REST API revision such as 1.3-rev1' % value)
+        raise VeeamOptionError('api_version (VEEAM_API_VERSION): %r is not a VBR REST API revision such as 1.3-rev1' % value)
     return text.lstrip('vV')
 
 
@@ -220,13 +220,13 @@ def open_client(params, check_mode=False, register_secret=None, warn=None, clien
     ``clients(api)`` (default ``client_class``; the machine modules pass ``_machines.machine_client_class``)."""
     api = params['api']
     if params['timeout'] is None or params['timeout'] <= 0:
-        raise VeeamOptionError('timeout: must be a positive number of seconds, got %s' % params['timeout'])
+        raise VeeamOptionError('timeout (VEEAM_TIMEOUT): must be a positive number of seconds, got %s' % params['timeout'])
     url = base_url(api, params['server'], params.get('port'))
     check_credentials(params)
     api_version = check_api_version(params)
     ca_path = params.get('ca_path')
     if ca_path and params['validate_certs'] and not os.path.isfile(ca_path):
-        raise VeeamOptionError('ca_path: %s is not a readable file (it should hold the PEM certificates of the CAs to trust)'
+        raise VeeamOptionError('ca_path (VEEAM_CA_PATH): %s is not a readable file (it should hold the PEM certificates of the CAs to trust)'
                                % ca_path)
     transport = Transport(url, validate_certs=params['validate_certs'], ca_path=params.get('ca_path'),
                           timeout=params['timeout'], check_mode=check_mode)
@@ -252,6 +252,9 @@ class _AnsibleModule(AnsibleModule):
     def _load_params(self):
         super(_AnsibleModule, self)._load_params()
         self.internal = dict((name, self.params.pop(name)) for name in INTERNAL_OPTIONS if name in self.params)
+        if self.params.get('server') is None and not os.environ.get('VEEAM_SERVER'):
+            # AnsibleModule's own "missing required arguments" would not name the environment variable
+            self.fail_json(msg='server (VEEAM_SERVER): missing; give the host name or address of the Veeam server')
 
 
 class VeeamModule:

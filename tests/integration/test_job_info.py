@@ -195,7 +195,7 @@ def test_tls_is_refused_without_the_ca_and_accepted_with_it(simulator, api, tmp_
     assert refused.rc != 0
     result = refused.last
     assert refused.results[-1]['status'] == 'failed'
-    assert 'TLS' in result['msg'] and 'ca_path' in result['msg'], result['msg']
+    assert 'TLS' in result['msg'] and 'ca_path (VEEAM_CA_PATH' in result['msg'] and 'validate_certs (VEEAM_VALIDATE_CERTS)' in result['msg'], result['msg']
     assert 'Traceback' not in refused.output
     accepted = run_module(MODULE, {'name': QUOTED}, veeam_env(simulator, api))
     assert accepted.rc == 0, accepted.output
@@ -206,9 +206,12 @@ def test_tls_is_refused_without_the_ca_and_accepted_with_it(simulator, api, tmp_
 
 @pytest.mark.parametrize('env_change, words', [
     ({'VEEAM_USERNAME': '', 'VEEAM_PASSWORD': ''}, ['missing credentials', 'username', 'password']),
-    ({'VEEAM_PASSWORD': ''}, ['password is required']),
+    ({'VEEAM_PASSWORD': ''}, ['password (VEEAM_PASSWORD) is required']),
     ({'VEEAM_API_KEY': 'some-key'}, ['api_key']),
-    ({'VEEAM_PORT': '70000'}, ['port']),
+    ({'VEEAM_PORT': '70000'}, ['port (VEEAM_PORT)']),
+    ({'VEEAM_SERVER': ''}, ['server (VEEAM_SERVER)', 'missing']),
+    ({'VEEAM_TIMEOUT': '0'}, ['timeout (VEEAM_TIMEOUT)']),
+    ({'VEEAM_CA_PATH': '/nonexistent/ca.pem'}, ['ca_path (VEEAM_CA_PATH)']),
     ({'VEEAM_SERVER': 'http://127.0.0.1'}, ['server', 'https']),
 ])
 def test_bad_connection_options_fail_before_any_request(simulator, api, env_change, words):

@@ -47,8 +47,8 @@ def test_base_url(api, server, port, expected):
     ('em.corp.example:port', None, ['server', 'invalid port']),
     ('em corp', None, ['server']),
     ('em.corp.example', 70000, ['port']),
-    ('em.corp.example', 0, ['port: 0 is not a TCP port']),
-    ('em.corp.example:0', None, ['port: 0 is not a TCP port']),
+    ('em.corp.example', 0, ['port (VEEAM_PORT): 0 is not a TCP port']),
+    ('em.corp.example:0', None, ['port (VEEAM_PORT): 0 is not a TCP port']),
 ])
 def test_base_url_rejects_bad_servers_naming_the_option(server, port, words):
     with pytest.raises(VeeamOptionError) as caught:
@@ -75,8 +75,8 @@ def test_valid_credentials(given):
 @pytest.mark.parametrize('given, words', [
     (params(), ['missing credentials', 'username', 'password', 'VEEAM_USERNAME']),
     (params(api='vspc'), ['missing credentials', 'api_key']),
-    (params(username='admin'), ['password is required']),
-    (params(password='x'), ['username is required']),
+    (params(username='admin'), ['password (VEEAM_PASSWORD) is required']),
+    (params(password='x'), ['username (VEEAM_USERNAME) is required']),
     (params(api_key='key'), ['api_key', 'api=vspc only']),
     (params(api='vbr', api_key='key'), ['api_key', 'api=vspc only', 'VBR REST API (api=vbr) needs username']),
     (params(api='vbr'), ['missing credentials', 'username', 'password']),
@@ -125,8 +125,8 @@ def test_api_version_accepted(given, expected):
 @pytest.mark.parametrize('given, words', [
     (params(api='em', api_version='1.3-rev1'), ['api_version is for api=vbr only', 'Enterprise Manager', 'VEEAM_API_VERSION']),
     (params(api='vspc', api_version='1.3-rev1'), ['api_version is for api=vbr only', 'api=vspc']),
-    (params(api='vbr', api_version='13.1'), ['api_version: ', 'such as 1.3-rev1']),
-    (params(api='vbr', api_version='1.3-rev1; x'), ['api_version: ']),
+    (params(api='vbr', api_version='13.1'), ['api_version (VEEAM_API_VERSION): ', 'such as 1.3-rev1']),
+    (params(api='vbr', api_version='1.3-rev1; x'), ['api_version (VEEAM_API_VERSION): ']),
 ])
 def test_bad_api_version_names_the_option(given, words):
     with pytest.raises(VeeamOptionError) as caught:
