@@ -14,6 +14,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import difflib
 import time
 
 from ansible_collections.backupops.veeam.plugins.module_utils._errors import (
@@ -44,6 +45,7 @@ def _describe(job):
 def resolve_targets(client, targets, agent=False, backup_server=None):
     """The one job each target (a name or an id) names. Raises before any change when a target
     matches no job or several, or when two targets name the same job, listing every such problem."""
+    everything = None
     if len(targets) > RESOLVE_ONE_BY_ONE:
         everything = client.find_jobs(agent=agent, backup_server=backup_server)
 
@@ -64,7 +66,7 @@ def resolve_targets(client, targets, agent=False, backup_server=None):
     for target in targets:
         found = lookup(target)
         if not found:
-            missing.append('%r matches no %s%s' % (target, kind, where))
+            missing.append('%r matches no %s%s%s' % (target, kind, where, close_names(target, everything)))
         elif len(found) > 1:
             ambiguous.append('%r matches %d %ss (%s); give backup_server or the id'
                              % (target, len(found), kind, '; '.join(_describe(job) for job in found)))
@@ -78,6 +80,17 @@ def resolve_targets(client, targets, agent=False, backup_server=None):
         error = VeeamAmbiguousError if ambiguous else VeeamNotFoundError
         raise error('nothing was changed: ' + '; '.join(missing + ambiguous))
     return jobs
+
+
+def close_names(target, jobs):
+    """`` (did you mean 'A', 'B'?)`` for up to three names of ``jobs`` close to ``target``; '' when none is, or when
+    no listing was read (a lookup by name reads only what matches it, and a miss costs no extra request)."""
+    if not jobs or _is_id(target):
+        return ''
+    names = sorted(set(job['name'] for job in jobs if job['name']))
+    folded = dict((name.casefold(), name) for name in names)
+    found = difflib.get_close_matches(target.casefold(), list(folded), n=3, cutoff=0.6)
+    return ' (did you mean %s?)' % ', '.join(repr(folded[name]) for name in found) if found else ''
 
 
 class Pending(Exception):

@@ -19,7 +19,9 @@ description:
     C(changed) is true only where a request that changes the server was sent.
   - Every target is looked up before anything changes. A name or id that matches no job, a name that matches
     several jobs, or two entries of O(jobs) naming the same job fail the module with the list of what matched,
-    and nothing is changed.
+    and nothing is changed. When more than three targets are given, every job is read in one listing, and a name
+    that matches none is listed with up to three close names of that listing (C(did you mean ...)); one to three
+    targets are looked up by name on the server, which reads nothing else.
   - O(action=start) does not start a job that is already running; its current run is returned, and awaited with
     O(wait). Enterprise Manager starts backup copy jobs with C(sync), which the module does for you.
   - O(action=retry) retries only a job whose latest run ended C(Failed) or C(Warning); O(action=stop) stops only a

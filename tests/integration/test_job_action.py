@@ -192,6 +192,11 @@ def test_ambiguous_name_and_unknown_id_fail_before_any_change(simulator, api):
     assert missing.rc != 0 and 'matches no job' in missing.last['msg']
     listed = act(simulator, api, {'jobs': ['File Server Backup', 'No Such Job'], 'action': 'start'})
     assert listed.rc != 0 and "'No Such Job' matches no job" in listed.last['msg']
+    # four targets are resolved from one listing, which the message takes close names from
+    typo = act(simulator, api, {'jobs': ['File Server Bakup', 'Offsite Backup Copy', 'Legacy Archive Backup',
+                                         'Manual Test Backup'], 'action': 'start'})
+    assert typo.rc != 0 and "'File Server Bakup' matches no job (did you mean 'File Server Backup'" in typo.last['msg'], \
+        typo.last['msg']
     assert actions_sent(simulator) == 0
 
 

@@ -8,7 +8,7 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.backupops.veeam.plugins.module_utils._actions import JobActions, resolve_targets
+from ansible_collections.backupops.veeam.plugins.module_utils._actions import JobActions, close_names, resolve_targets
 from ansible_collections.backupops.veeam.plugins.module_utils._client import VeeamClient
 from ansible_collections.backupops.veeam.plugins.module_utils._errors import (
     VeeamAmbiguousError,
@@ -183,3 +183,12 @@ def test_run_all_keeps_the_order_with_parallel_workers():
     results = actions(client, 'stop', wait=False).run_all(jobs, parallel=4)
     assert [r['job']['name'] for r in results] == ['Job %d' % n for n in range(12)]
     assert sorted(name for name, dummy in client.acted) == sorted('Job %d' % n for n in range(12))
+
+
+def test_a_name_that_matches_no_job_lists_close_names_from_what_was_read():
+    jobs = [{'name': name} for name in ('Daily Backup', 'Daily Backups Copy', 'SQL Server Nightly', 'Web Replica')]
+    assert close_names('Daily Bakup', jobs) == " (did you mean 'Daily Backup', 'Daily Backups Copy'?)"
+    assert close_names('sql server nightly', jobs) == " (did you mean 'SQL Server Nightly'?)"
+    assert close_names('Exchange', jobs) == ''
+    assert close_names('Daily Bakup', None) == ''
+    assert close_names('00000000-0000-4000-8000-000000000000', jobs) == ''
