@@ -19,6 +19,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import abc
+import difflib
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, wait
@@ -64,6 +65,7 @@ class VeeamClient(abc.ABC):
         self._pools = {}  # the pools of the requests asked for in advance, by their number of threads (made on first use)
         self._asked = []  # the futures not yet done: the exit waits for them, so the credential outlives them
         self._asked_lock = threading.Lock()
+        self._unknown_servers = set()  # the backup_server values warned about
 
     # -- the context: log on, log off ---------------------------------------------------------------
     def __enter__(self):
@@ -173,6 +175,25 @@ class VeeamClient(abc.ABC):
             'to use it, or port (VEEAM_PORT) to the port of %s, %d by default'
             % (self.transport.root, API_NAMES[other], API_NAMES[self.api], response.status_code, other,
                API_NAMES[self.api], DEFAULT_PORTS[self.api]), status=response.status_code)
+
+    def warn_unknown_server(self, backup_server, names):
+        """Warn once that ``backup_server`` names no backup server of ``names`` (those this API has), so an empty
+        answer is not silent, with the names that are close to it or, when there are few, all of them."""
+        if backup_server in self._unknown_servers:
+            return
+        self._unknown_servers.add(backup_server)
+        names = sorted(set(name for name in names if name))
+        folded = dict((name.casefold(), name) for name in names)
+        close = [folded[name] for name in difflib.get_close_matches(backup_server.casefold(), list(folded), n=3, cutoff=0.5)]
+        close += [name for name in names if name.casefold().split('.')[0] == backup_server.casefold() and name not in close]
+        if close:
+            hint = '; did you mean %s?' % ', '.join(repr(name) for name in close)
+        elif names and len(names) <= 5:
+            hint = '; its backup servers are %s' % ', '.join(repr(name) for name in names)
+        else:
+            hint = ''
+        self._warn('backup_server %r names no backup server of %s, so nothing on it was found%s'
+                   % (backup_server, self.title, hint))
 
     @staticmethod
     @abc.abstractmethod

@@ -318,11 +318,21 @@ class EMClient(VeeamClient):
         if types:
             wanted = set(types)
             jobs = [job for job in jobs if job['type'] in wanted]
+        if not jobs and backup_server:
+            self.check_server_name(backup_server)
         if include_last_session and jobs:
             latest = self.latest_sessions(jobs)
             for job in jobs:
                 apply_last_session(job, latest.get((job['id'] or '').lower()))
         return jobs
+
+    def check_server_name(self, backup_server):
+        """After an empty answer: warn when ``backup_server`` (a name) names no backup server of this EM."""
+        if is_guid(backup_server) or backup_server.lower().startswith('urn:veeam:backupserver:'):
+            return
+        names = list(self.query('BackupServer', everything=True, keep=lambda entity: to_text(ci_get(entity, 'Name'))))
+        if backup_server not in names:
+            self.warn_unknown_server(backup_server, names)
 
     def find_agent_sessions(self, job_id=None, job_name=None, states=None, results=None, since=None, limit=100,
                             include_raw=False):

@@ -215,7 +215,10 @@ class VBRClient(VeeamClient):
                 '(GET /api/v1/serverInfo answered 403 for user %r), so %r cannot be checked; leave backup_server '
                 'out (a VBR server has only its own jobs)' % (self._username, backup_server))
         wanted = backup_server.lower()
-        return wanted in ((server.get('vbrId') or '').lower(), (server.get('name') or '').lower())
+        if wanted in ((server.get('vbrId') or '').lower(), (server.get('name') or '').lower()):
+            return True
+        self.warn_unknown_server(backup_server, [server.get('name')])
+        return False
 
     # -- jobs ----------------------------------------------------------------------------------
     def require(self, feature):

@@ -202,6 +202,7 @@ class VSPCClient(VeeamClient):
         for uid, name in self.server_names().items():
             if name == backup_server:
                 return uid
+        self.warn_unknown_server(backup_server, self.server_names().values())
         return None
 
     def find_jobs(self, agent=False, job_id=None, name=None, backup_server=None, types=None,

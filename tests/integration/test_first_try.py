@@ -85,3 +85,15 @@ def test_a_second_simulator_on_the_same_ports_fails_clearly_and_leaves_the_first
     run = run_playbook(tmp_path, [{'name': 'still there', JOB_INFO: {'name': 'Daily Backup'}}],
                        veeam_env(simulator, 'vbr'))
     assert run.rc == 0 and run.task('still there')['jobs'], run.output[-3000:]
+
+
+def test_a_backup_server_that_names_no_server_warns_with_the_close_name(simulator, api, tmp_path):
+    tasks = [{'name': 'short', JOB_INFO: {'backup_server': 'vbr-prod-01'}},
+             {'name': 'full', JOB_INFO: {'backup_server': 'vbr-prod-01.corp.example'}}]
+    run = run_playbook(tmp_path, tasks, veeam_env(simulator, api))
+    assert run.rc == 0, run.output[-3000:]
+    assert run.task('short')['jobs'] == [] and run.task('full')['jobs'], run.output[-3000:]
+    output = ' '.join(run.output.split())
+    assert ("backup_server 'vbr-prod-01' names no backup server of" in output
+            and "did you mean 'vbr-prod-01.corp.example'?" in output), run.output[-3000:]
+    assert output.count('names no backup server') == 1, run.output[-3000:]
