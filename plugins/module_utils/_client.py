@@ -178,9 +178,10 @@ class VeeamClient(abc.ABC):
 
     def warn_unknown_server(self, backup_server, names):
         """Warn once that ``backup_server`` names no backup server of ``names`` (those this API has), so an empty
-        answer is not silent, with the names that are close to it or, when there are few, all of them."""
+        answer is not silent, with the names that are close to it or, when there are few, all of them. False: the
+        value matched no server."""
         if backup_server in self._unknown_servers:
-            return
+            return False
         self._unknown_servers.add(backup_server)
         names = sorted(set(name for name in names if name))
         folded = dict((name.casefold(), name) for name in names)
@@ -194,6 +195,17 @@ class VeeamClient(abc.ABC):
             hint = ''
         self._warn('backup_server %r names no backup server of %s, so nothing on it was found%s'
                    % (backup_server, self.title, hint))
+        return False
+
+    def warn_unknown_types(self, types, words):
+        """Warn when a ``type`` word is none of ``words`` (this API's job type words): each API has its own words
+        (veeam_job_info's notes show them side by side), and a word of another API would find nothing in silence."""
+        unknown = [word for word in types or () if word not in words]
+        if unknown:
+            self._warn('type: %s %s not among the job type words of %s (%s); each API has its own words, shown '
+                       'side by side in the notes of veeam_job_info' % (', '.join(repr(word) for word in unknown),
+                                                                        'is' if len(unknown) == 1 else 'are',
+                                                                        self.title, ', '.join(sorted(words))))
 
     @staticmethod
     @abc.abstractmethod

@@ -21,6 +21,8 @@ except ImportError:  # pragma: no cover
 
 from ansible_collections.backupops.veeam.plugins.module_utils._client import VeeamClient
 from ansible_collections.backupops.veeam.plugins.module_utils._em_shapes import (
+    EM_AGENT_JOB_TYPES,
+    EM_JOB_TYPES,
     em_items,
     em_job,
     em_link,
@@ -301,6 +303,7 @@ class EMClient(VeeamClient):
                   include_last_session=False, include_raw=False):
         """Jobs (or agent jobs) matching every given criterion, as job dicts, through the query service."""
         query_type = 'AgentBackupJob' if agent else 'Job'
+        self.warn_unknown_types(types, EM_AGENT_JOB_TYPES if agent else EM_JOB_TYPES)
         conditions = []
         if job_id:
             conditions.append('UID==' + quote(job_urn(job_id, agent)))

@@ -21,6 +21,10 @@ from ansible_collections.backupops.veeam.plugins.module_utils._parse import (
     utc_time,
 )
 
+# JobType of EM's Job entities (VEEAM_API.md A), and of its agent jobs
+EM_JOB_TYPES = frozenset(('Backup', 'BackupCopy', 'ImmediateBackupCopy', 'Replica'))
+EM_AGENT_JOB_TYPES = frozenset(('AgentBackup',))
+
 
 def em_items(container, bucket, item):
     """Items of an EM list wrapper: XML ``<Jobs><Job/>...</Jobs>`` or JSON ``{"Jobs": {"Jobs": [...]}}``."""

@@ -214,11 +214,9 @@ class VBRClient(VeeamClient):
                 'backup_server: the VBR REST API names its backup server only to Veeam Backup Administrators '
                 '(GET /api/v1/serverInfo answered 403 for user %r), so %r cannot be checked; leave backup_server '
                 'out (a VBR server has only its own jobs)' % (self._username, backup_server))
-        wanted = backup_server.lower()
-        if wanted in ((server.get('vbrId') or '').lower(), (server.get('name') or '').lower()):
+        if backup_server.lower() in ((server.get('vbrId') or '').lower(), (server.get('name') or '').lower()):
             return True
-        self.warn_unknown_server(backup_server, [server.get('name')])
-        return False
+        return self.warn_unknown_server(backup_server, [server.get('name')])
 
     # -- jobs ----------------------------------------------------------------------------------
     def require(self, feature):
@@ -244,6 +242,7 @@ class VBRClient(VeeamClient):
         """
         if agent:
             self.require(AGENT_JOBS)
+        self.warn_unknown_types(types, self.revision.type_words(agent))
         if backup_server and not self._server_matches(backup_server):
             return []
         wanted_types, type_word = self.revision.type_filter(types) if types else (None, None)

@@ -81,6 +81,14 @@ class Revision:
             types = types | self._JOB_TYPES_13_REV2
         return types
 
+    def type_words(self, agent=False):
+        """The job type words a ``type`` filter may use with this revision, of agent jobs or of the others (the
+        renamed VMware backup word is taken in either revision's form)."""
+        words = set(word for word in self.job_types() if ('Agent' in word) == agent and word != 'Unknown')
+        if not agent:
+            words |= set(self._RENAMED) | set(self._RENAMED.values())
+        return words
+
     def type_filter(self, types):
         """The revision's words for the wanted types, and the one word to send as ``typeFilter`` (or None)."""
         words = set(self.job_type_word(word) for word in types)

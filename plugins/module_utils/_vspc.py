@@ -27,6 +27,7 @@ from ansible_collections.backupops.veeam.plugins.module_utils._normalize import 
 from ansible_collections.backupops.veeam.plugins.module_utils._parse import format_time, guid_of, is_guid
 from ansible_collections.backupops.veeam.plugins.module_utils._vspc_shapes import (
     AGENT_JOB_TYPES,
+    JOB_TYPES,
     vspc_error_text,
     vspc_job,
     vspc_job_type,
@@ -211,6 +212,7 @@ class VSPCClient(VeeamClient):
 
         VSPC always reports the latest run, so ``include_last_session`` costs nothing here.
         """
+        self.warn_unknown_types(types, AGENT_JOB_TYPES if agent else JOB_TYPES)
         names = self.server_names()
         server_uid = None
         if backup_server:

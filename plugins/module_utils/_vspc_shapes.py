@@ -16,6 +16,12 @@ from ansible_collections.backupops.veeam.plugins.module_utils._parse import to_b
 
 # jobs of these types are agent jobs: veeam_agent_job_info lists them, veeam_job_info does not
 AGENT_JOB_TYPES = frozenset(('AgentBackupJob', 'AgentPolicy'))
+# the job type words of VSPC's backup server jobs (VEEAM_API.md B.6), agent ones aside
+JOB_TYPES = frozenset((
+    'AhvStorageSnapshotJob', 'AwsBackupJob', 'AzureBackupJob', 'BackupCopy', 'BackupFile', 'BackupFileCopy',
+    'BackupToTape', 'BackupVm', 'CdpReplicationVM', 'CopyFile', 'CopyVm', 'FileToTape', 'GoogleBackupJob',
+    'ObjectStorageBackup', 'ObjectStorageBackupCopy', 'OracleLogBackup', 'PostgreSqlLogBackup', 'ReplicationVM',
+    'SimpleBackupCopy', 'SobrMaintenance', 'SqlLogBackup', 'SureBackup', 'Unknown'))
 
 
 def vspc_error_text(body, fallback):

@@ -31,6 +31,14 @@ description:
     C(VSphereBackup).
 author:
   - backupops.veeam contributors (@backupops)
+notes:
+  - "The same kinds of job in each API's words (O(type)): VMware or Hyper-V backup jobs: V(Backup) on O(api=em),
+    V(BackupVm) on O(api=vspc), V(VSphereBackup) and V(HyperVBackup) on O(api=vbr) (V(Backup) there means VMware
+    only); replication jobs: V(Replica), V(ReplicationVM), V(VSphereReplica); backup copy jobs: V(BackupCopy) (and
+    V(ImmediateBackupCopy) on em), V(BackupCopy) and V(SimpleBackupCopy), V(BackupCopy) and V(LegacyBackupCopy).
+    The collection passes the words through rather than translating them, because the APIs do not cut the jobs
+    the same way (a vbr server names each hypervisor apart, vspc adds kinds em does not have): a translated word
+    would silently find other jobs than the user asked for."
 options:
   id:
     description:
@@ -43,7 +51,7 @@ options:
   backup_server:
     description:
       - Only jobs of this backup server, given by id (GUID) or by name as the API shows it.
-      - A name no server has returns an empty list.
+      - A name no server has returns an empty list, with a warning that names the close names.
       - On O(api=vbr) the API is the backup server itself; its id is the C(vbrId) of C(/api/v1/serverInfo), and
         any other value matches nothing. Only a Veeam Backup Administrator may read C(/api/v1/serverInfo); for
         other accounts, giving this option fails before anything is listed.
@@ -55,6 +63,8 @@ options:
         V(VSphereBackup), V(HyperVBackup), V(VSphereReplica), V(BackupCopy) on O(api=vbr).
       - On O(api=vbr), V(Backup) and V(VSphereBackup) mean the same (revision C(1.2-rev1) says V(Backup), 1.3 says
         V(VSphereBackup)); RV(jobs[].type) is the server's word.
+      - Each API has its own words, so a play that switches O(api) switches its type words too (the notes show
+        them side by side). A word that is not one of the API's own gives a warning that lists the API's words.
     type: list
     elements: str
   include_last_session:

@@ -97,3 +97,15 @@ def test_a_backup_server_that_names_no_server_warns_with_the_close_name(simulato
     assert ("backup_server 'vbr-prod-01' names no backup server of" in output
             and "did you mean 'vbr-prod-01.corp.example'?" in output), run.output[-3000:]
     assert output.count('names no backup server') == 1, run.output[-3000:]
+
+
+def test_a_type_word_of_another_api_warns_with_this_apis_words(simulator, api, tmp_path):
+    own = {'em': 'Backup', 'vspc': 'BackupVm', 'vbr': 'VSphereBackup'}[api]
+    other = {'em': 'BackupVm', 'vspc': 'Backup', 'vbr': 'BackupVm'}[api]
+    tasks = [{'name': 'own', JOB_INFO: {'type': [own]}}, {'name': 'other', JOB_INFO: {'type': [other]}}]
+    run = run_playbook(tmp_path, tasks, veeam_env(simulator, api))
+    assert run.rc == 0, run.output[-3000:]
+    assert run.task('own')['jobs'] and run.task('other')['jobs'] == [], run.output[-3000:]
+    output = ' '.join(run.output.split())
+    assert "type: %r is not among the job type words of" % other in output and own in output, run.output[-3000:]
+    assert output.count('not among the job type words') == 1, run.output[-3000:]
