@@ -183,9 +183,12 @@ class JobActions:
         """Hand ``result`` on to the next round: its run goes on (``pending``, a ``Pending``)."""
         result['pending'] = {'remaining': max(0.0, pending.deadline - self.clock()), 'previous': pending.previous}
 
-    @staticmethod
-    def _fail(job, result, error):
-        result.update(failed=True, msg='job %r: %s' % (job['name'], error.message))
+    def _fail(self, job, result, error):
+        message = error.message
+        roles = self.client.roles_for(self.action) if error.status == 403 else None
+        if roles:
+            message = '%s. To %s a job, the account needs the role %s' % (message.rstrip().rstrip('.'), self.action, roles)
+        result.update(failed=True, msg='job %r: %s' % (job['name'], message))
         for key, value in error.result().items():
             if result.get(key) is None:
                 result[key] = value

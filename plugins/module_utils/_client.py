@@ -55,6 +55,7 @@ class VeeamClient(abc.ABC):
     title = None  # the API's name in messages: 'Enterprise Manager'
     accept = 'application/json'
     page_workers = PAGE_WORKERS
+    action_roles = {}  # {action: the roles that may do it}, from the API's documents (roles_for)
 
     def __init__(self, transport, register_secret=None, warn=None, clock=time.monotonic):
         self.transport = transport
@@ -206,6 +207,11 @@ class VeeamClient(abc.ABC):
                        'side by side in the notes of veeam_job_info' % (', '.join(repr(word) for word in unknown),
                                                                         'is' if len(unknown) == 1 else 'are',
                                                                         self.title, ', '.join(sorted(words))))
+
+    def roles_for(self, action):
+        """The Veeam role(s) that may ``action`` a job (start, stop, retry, enable, disable), as the API's documents
+        say, for a 403's message; None where they do not say."""
+        return self.action_roles.get(action)
 
     @staticmethod
     @abc.abstractmethod

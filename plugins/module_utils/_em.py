@@ -120,6 +120,8 @@ class EMClient(VeeamClient):
 
     api = 'em'
     title = 'Enterprise Manager'
+    # "Starting Job": only Portal Administrator may start, stop or edit jobs (Portal User and Restore Operator get 403)
+    action_roles = dict.fromkeys(('start', 'stop', 'retry', 'enable', 'disable'), 'Portal Administrator of Enterprise Manager')
     accept = 'application/xml'
 
     def __init__(self, transport, username, password, register_secret=None, warn=None):

@@ -34,6 +34,7 @@ from ansible_collections.backupops.veeam.plugins.module_utils._parse import (
     parse_body,
 )
 from ansible_collections.backupops.veeam.plugins.module_utils._vbr_shapes import (
+    ACTION_ROLES,
     AGENT_JOBS,
     RETRY,
     Revision,
@@ -60,6 +61,7 @@ class VBRClient(VeeamClient):
 
     api = 'vbr'
     title = 'the VBR REST API'
+    action_roles = ACTION_ROLES
     # two pages at a time: while the server writes one, the module reads the other (more threads only queue
     # behind each other's large JSON pages)
     page_workers = 2

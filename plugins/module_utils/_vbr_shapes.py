@@ -20,6 +20,11 @@ from ansible_collections.backupops.veeam.plugins.module_utils._parse import to_b
 _REVISION = re.compile(r'\bv?(\d+)\.(\d+)-rev(\d+)\b', re.IGNORECASE)
 
 
+# the documents' "Available to": a Veeam Backup Operator may start, stop and retry jobs, not enable or disable them
+ACTION_ROLES = dict(dict.fromkeys(('start', 'stop', 'retry'), 'Veeam Backup Administrator or Veeam Backup Operator'),
+                    enable='Veeam Backup Administrator', disable='Veeam Backup Administrator')
+
+
 class Revision:
     """One revision of the VBR REST API (``1.3-rev1``): what it has, in one place.
 

@@ -52,6 +52,10 @@ class VSPCClient(VeeamClient):
 
     api = 'vspc'
     title = 'the Service Provider Console'
+    # "Start Job" (REST API v3): the roles that may act on backup server jobs
+    action_roles = dict.fromkeys(('start', 'stop', 'retry', 'enable', 'disable'), (
+        'Portal Administrator, Service Provider Global Administrator, Service Provider Administrator, Company Owner '
+        'or Company Administrator of the Service Provider Console'))
 
     def __init__(self, transport, username=None, password=None, api_key=None, register_secret=None, warn=None,
                  clock=time.monotonic, sleep=time.sleep, async_timeout=600):

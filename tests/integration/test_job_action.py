@@ -204,6 +204,9 @@ def test_read_only_user_gets_the_servers_403_message(simulator, api):
     run = act(simulator, api, {'name': 'File Server Backup', 'action': 'start'}, username='viewer')
     assert run.rc != 0
     assert '403' in run.last['msg'] and 'Access denied' in run.last['msg'], run.last['msg']
+    role = {'em': 'Portal Administrator of Enterprise Manager', 'vspc': 'Company Administrator of the Service Provider',
+            'vbr': 'Veeam Backup Administrator or Veeam Backup Operator'}[api]
+    assert 'To start a job, the account needs the role' in run.last['msg'] and role in run.last['msg'], run.last['msg']
 
 
 def test_agent_job_start_and_wait(simulator, api):
