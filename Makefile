@@ -137,7 +137,7 @@ demo: $(DEMO_STAMP) install
 	PATH="$(DEMO_BIN):$$PATH" DEMO_PYTHON=$(DEMO_BIN)/python COLLECTIONS=$(COLLECTIONS) \
 		bash tests/scripts/demo.sh $(DEMO_ARGS)
 
-simulator: venv
+simulator: venv install
 	mkdir -p $(SIM_STATE_DIR)
 	PYTHONPATH=$(CURDIR)/tests $(BIN)/python -m veeamsim --ready-file $(SIM_STATE_DIR)/ready.json \
 		--em-port $(SIM_EM_PORT) --vspc-port $(SIM_VSPC_PORT) --vbr-port $(SIM_VBR_PORT) --state-dir $(SIM_STATE_DIR) \
