@@ -39,7 +39,8 @@ options:
     type: str
   backup_server:
     description:
-      - Only agent jobs of this backup server, given by id (GUID) or by name. A name no server has returns an empty list, with a warning that names the close names.
+      - Only agent jobs of this backup server, given by id (GUID) or by name.
+      - A name no server has returns an empty list, with a warning that names the close names.
       - On O(api=vbr), the server itself (see M(backupops.veeam.veeam_job_info)).
     type: str
   include_last_session:

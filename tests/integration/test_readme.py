@@ -34,7 +34,7 @@ def recipe():
 
 
 def shell(script, timeout=300):
-    return subprocess.run(['bash', '-e', '-c', script], cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(['bash', '-e', '-c', script], cwd=ROOT, capture_output=True, text=True, timeout=timeout, check=False)
 
 
 class Background(object):

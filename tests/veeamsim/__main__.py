@@ -62,7 +62,7 @@ def main(argv=None):
     # same ports must fail without replacing the CA that the running one's clients trust.
     fresh = tempfile.mkdtemp(prefix=".new-", dir=state_dir)
     try:
-        _, cert_path, key_path = tls.generate(fresh)
+        cert_path, key_path = tls.generate(fresh)[1:]
         ctx = tls.server_context(cert_path, key_path)
         model = state.Model(seed=args.seed, scale=args.scale, em_idle=args.em_session_idle,
                             vspc_lifetime=args.vspc_token_lifetime, vbr_version=args.vbr_version,
@@ -70,11 +70,11 @@ def main(argv=None):
         try:
             servers = server.start(args.host, args.em_port, args.vspc_port, args.vbr_port, model, ctx, args.verbose)
         except OSError as exc:
+            ports = (args.host, args.em_port, args.vspc_port, args.vbr_port, exc.strerror or exc, state_dir)
             sys.stderr.write("veeamsim: cannot listen on %s (ports em %s, vspc %s, vbr %s): %s.\n"
                              "Is a simulator already running? Stop it first (Ctrl-C in its shell), or give other ports "
                              "(make simulator SIM_EM_PORT=... SIM_VSPC_PORT=... SIM_VBR_PORT=...). Nothing in %s "
-                             "was changed.\n" % (args.host, args.em_port, args.vspc_port, args.vbr_port,
-                                                  exc.strerror or exc, state_dir))
+                             "was changed.\n" % ports)
             return 2
         for name in os.listdir(fresh):
             os.replace(os.path.join(fresh, name), os.path.join(state_dir, name))
