@@ -14,7 +14,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import difflib
 import time
 
 from ansible_collections.backupops.veeam.plugins.module_utils._errors import (
@@ -23,7 +22,7 @@ from ansible_collections.backupops.veeam.plugins.module_utils._errors import (
     VeeamNotFoundError,
 )
 from ansible_collections.backupops.veeam.plugins.module_utils._normalize import apply_last_session
-from ansible_collections.backupops.veeam.plugins.module_utils._parse import guid_of, is_guid
+from ansible_collections.backupops.veeam.plugins.module_utils._parse import close_words, guid_of, is_guid
 
 RUN_ACTIONS = ('start', 'retry', 'stop')
 SCHEDULE_ACTIONS = ('enable', 'disable')
@@ -87,10 +86,8 @@ def close_names(target, jobs):
     no listing was read (a lookup by name reads only what matches it, and a miss costs no extra request)."""
     if not jobs or _is_id(target):
         return ''
-    names = sorted(set(job['name'] for job in jobs if job['name']))
-    folded = dict((name.casefold(), name) for name in names)
-    found = difflib.get_close_matches(target.casefold(), list(folded), n=3, cutoff=0.6)
-    return ' (did you mean %s?)' % ', '.join(repr(folded[name]) for name in found) if found else ''
+    found = close_words(target, sorted(set(job['name'] for job in jobs)), cutoff=0.6)
+    return ' (did you mean %s?)' % ', '.join(repr(name) for name in found) if found else ''
 
 
 class Pending(Exception):

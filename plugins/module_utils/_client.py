@@ -19,13 +19,12 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import abc
-import difflib
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, wait
 
 from ansible_collections.backupops.veeam.plugins.module_utils._errors import VeeamError, VeeamProtocolError, http_error
-from ansible_collections.backupops.veeam.plugins.module_utils._parse import answering_api, parse_body
+from ansible_collections.backupops.veeam.plugins.module_utils._parse import answering_api, close_words, parse_body
 
 # pages after the first (which tells how many there are) are read this many at a time
 PAGE_WORKERS = 4
@@ -185,8 +184,7 @@ class VeeamClient(abc.ABC):
             return False
         self._unknown_servers.add(backup_server)
         names = sorted(set(name for name in names if name))
-        folded = dict((name.casefold(), name) for name in names)
-        close = [folded[name] for name in difflib.get_close_matches(backup_server.casefold(), list(folded), n=3, cutoff=0.5)]
+        close = close_words(backup_server, names, cutoff=0.5)
         close += [name for name in names if name.casefold().split('.')[0] == backup_server.casefold() and name not in close]
         if close:
             hint = '; did you mean %s?' % ', '.join(repr(name) for name in close)

@@ -125,6 +125,13 @@ def answering_api(root, body):
     return 'vspc' if isinstance(errors, list) else None
 
 
+def close_words(word, words, cutoff):
+    """Up to three of ``words`` close to ``word`` (any case), closest first, as ``words`` write them."""
+    import difflib
+    folded = dict((candidate.casefold(), candidate) for candidate in words if candidate)
+    return [folded[found] for found in difflib.get_close_matches(word.casefold(), list(folded), n=3, cutoff=cutoff)]
+
+
 def ci_get(mapping, key, default=None):
     """``mapping[key]``, matching the key without regard to case."""
     if not isinstance(mapping, dict):
