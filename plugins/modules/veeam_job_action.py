@@ -44,7 +44,7 @@ description:
   - "While the task waits (O(wait=true) with V(start), V(retry) or V(stop)), the collection's action plugin for this
     module prints a progress line every O(progress_interval) seconds, in the terminal and in the job output of
     AWX / Automation Controller, one per run still going, for example
-    C([localhost] job 'SQL Nightly': Working, 45% done, 20m 00s elapsed). See O(progress_interval)."
+    C([localhost] job 'SQL Server; Nightly, Full': Working, 45% done, 20m 00s elapsed). See O(progress_interval)."
 author:
   - backupops.veeam contributors (@backupops)
 options:
@@ -105,7 +105,7 @@ EXAMPLES = r'''
     server: em.corp.example
     username: CORP\backup-operator
     password: "{{ vault_em_password }}"
-    name: SQL Nightly
+    name: "SQL Server; Nightly, Full"
     action: start
     wait: true
     wait_timeout: 7200
@@ -118,7 +118,7 @@ EXAMPLES = r'''
     username: CORP\backup-operator
     password: "{{ vault_em_password }}"
     jobs:
-      - SQL Nightly
+      - "SQL Server; Nightly, Full"
       - File Server Backup
       - Exchange "Mail" Backup
     action: disable
@@ -151,13 +151,13 @@ msg:
   description: What was done, or why the module failed (for O(jobs), which jobs failed).
   returned: always
   type: str
-  sample: "job 'SQL Nightly' started; the run ended Success"
+  sample: "job 'SQL Server; Nightly, Full' started; the run ended Success"
 job:
   description: The job after the action, with C(last_run), C(last_result) and C(running) from
     RV(session) when there is one. The same keys as a job of M(backupops.veeam.veeam_job_info).
   returned: with O(id) or O(name), when the job was found
   type: dict
-  sample: {"id": "2e6c1a3f-7b1d-4f9a-9b52-0c1d2e3f4a5b", "name": "SQL Nightly", "type": "Backup", "schedule_enabled": true,
+  sample: {"id": "2e6c1a3f-7b1d-4f9a-9b52-0c1d2e3f4a5b", "name": "SQL Server; Nightly, Full", "type": "Backup", "schedule_enabled": true,
            "last_result": "Success", "running": false}
 session:
   description: The run started, found running, stopped or waited for; null for O(action=enable) and O(action=disable),
@@ -165,7 +165,7 @@ session:
     M(backupops.veeam.veeam_agent_session_info).
   returned: with O(id) or O(name)
   type: dict
-  sample: {"id": "21d5e924-6c1f-4a4b-9d0e-1f2a3b4c5d6e", "job_name": "SQL Nightly", "state": "Stopped", "result": "Success",
+  sample: {"id": "21d5e924-6c1f-4a4b-9d0e-1f2a3b4c5d6e", "job_name": "SQL Server; Nightly, Full", "state": "Stopped", "result": "Success",
            "running": false, "creation_time": "2026-11-23T10:00:02Z", "end_time": "2026-11-23T10:41:17Z"}
 task:
   description: The Enterprise Manager task that carried the action (C(id), C(state), C(operation), C(success),
@@ -173,14 +173,14 @@ task:
   returned: with O(id) or O(name)
   type: dict
   sample: {"id": "task-12", "state": "Finished", "operation": "StartJob", "success": true,
-           "message": "Job \"SQL Nightly\" triggered to start."}
+           "message": "Job \"SQL Server; Nightly, Full\" triggered to start."}
 results:
   description: One dict per entry of O(jobs), in the order given, each with C(item) (the entry), C(changed),
     C(failed), C(msg), C(job), C(session) and C(task) as above.
   returned: with O(jobs)
   type: list
   elements: dict
-  sample: [{"item": "SQL Nightly", "changed": true, "failed": false, "msg": "job 'SQL Nightly' started",
+  sample: [{"item": "SQL Server; Nightly, Full", "changed": true, "failed": false, "msg": "job 'SQL Server; Nightly, Full' started",
             "job": {}, "session": {}, "task": {}}]
 '''
 

@@ -103,7 +103,7 @@ EXAMPLES = r'''
     server: em.corp.example
     username: CORP\backup-operator
     password: "{{ vault_em_password }}"
-    name: SQL Nightly
+    name: "SQL Server; Nightly, Full"
     include_last_session: true
   register: sql_job
 
@@ -159,7 +159,7 @@ jobs:
     name:
       description: Job name.
       type: str
-      sample: SQL Nightly
+      sample: "SQL Server; Nightly, Full"
     type:
       description: Job type in the server's words (C(JobType) on O(api=em), C(type) on O(api=vspc)).
       type: str
