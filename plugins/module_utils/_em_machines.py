@@ -63,7 +63,10 @@ class EMMachineClient(MachineClient, EMClient):
         # machine_state when the name found is the same
         self._tasks_by_name[name] = self.in_advance(self._task_query, name, server=backup_server)
         found = self.side_by_side(lambda each: self._machines_of_kind(each, name, backup_server), kinds)
-        return [machine for machines in found for machine in machines]
+        machines = [machine for machines in found for machine in machines]
+        if not machines and backup_server:
+            self.check_server_name(backup_server)
+        return machines
 
     def _task_query(self, name, server=None, server_uid=None):
         conditions = ['VmDisplayName==' + quote(name)]

@@ -99,6 +99,19 @@ def test_a_backup_server_that_names_no_server_warns_with_the_close_name(simulato
     assert output.count('names no backup server') == 1, run.output[-3000:]
 
 
+def test_a_machine_lookup_on_a_backup_server_that_is_not_there_warns_too(simulator, api, tmp_path):
+    point_info = 'backupops.veeam.veeam_restore_point_info'
+    tasks = [{'name': 'short', point_info: {'name': 'web01', 'backup_server': 'vbr-prod-01'}},
+             {'name': 'full', point_info: {'name': 'web01', 'backup_server': 'vbr-prod-01.corp.example'}}]
+    run = run_playbook(tmp_path, tasks, veeam_env(simulator, api))
+    assert run.rc == 0, run.output[-3000:]
+    assert run.task('short')['machines'][0]['protected'] is False, run.output[-3000:]
+    assert run.task('full')['machines'][0]['protected'] is True, run.output[-3000:]
+    output = ' '.join(run.output.split())
+    assert ("backup_server 'vbr-prod-01' names no backup server of" in output
+            and "did you mean 'vbr-prod-01.corp.example'?" in output), run.output[-3000:]
+
+
 def test_a_type_word_of_another_api_warns_with_this_apis_words(simulator, api, tmp_path):
     own = {'em': 'Backup', 'vspc': 'BackupVm', 'vbr': 'VSphereBackup'}[api]
     other = {'em': 'BackupVm', 'vspc': 'Backup', 'vbr': 'BackupVm'}[api]
