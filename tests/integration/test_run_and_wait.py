@@ -140,3 +140,12 @@ def test_a_string_or_empty_job_list_and_zero_intervals_are_refused(simulator, tm
     for word in words:
         assert word in run.output, run.output[-3000:]
     assert simulator.counters()['requests_total'] == 0
+
+
+def test_a_name_on_two_backup_servers_is_refused_naming_the_role_variable(simulator, tmp_path):
+    run = role_play(tmp_path, simulator, 'em', {'run_and_wait_jobs': ['Daily Backup']})
+    assert run.rc != 0
+    output = ' '.join(run.output.split())
+    assert "'Daily Backup' matches 2 jobs" in output and 'give run_and_wait_backup_server or the id' in output, \
+        run.output[-3000:]
+    assert starts(simulator) == 0

@@ -160,6 +160,8 @@ def test_backup_server_picks_one_of_two_jobs_with_the_same_name(simulator, api):
     ambiguous = run_collection_playbook(extra, env)
     assert ambiguous.rc != 0
     assert 'Daily Backup' in ambiguous.output
+    # the role's user wrote schedule_toggle_backup_server, not the module's backup_server
+    assert 'give schedule_toggle_backup_server or the id' in ' '.join(ambiguous.output.split()), ambiguous.output
     assert schedule_changes(simulator) == 0
 
     run = run_collection_playbook(dict(extra, schedule_toggle_backup_server='vbr-dr-01.corp.example'), env)
