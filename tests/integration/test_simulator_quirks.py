@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from test_simulator_contract import Em, Vspc
-from test_simulator_machines import amended_xsd
+from test_simulator_machines import amended_xsd  # noqa: F401  pylint: disable=unused-import  (a fixture)
 
 
 def test_em_times_have_fractions_of_varying_length_in_utc(simulator):
@@ -32,8 +32,8 @@ def test_vspc_times_have_seven_digits_and_a_local_offset_and_messages_end_in_a_b
     assert messages and all(text.endswith("\n\n") and text.strip() for text in messages), messages
 
 
-def test_em_sql_server_vm_points_carry_sql_info_and_validate(simulator):
-    schema = amended_xsd()
+def test_em_sql_server_vm_points_carry_sql_info_and_validate(simulator, amended_xsd):  # pylint: disable=redefined-outer-name
+    schema = amended_xsd
     em = Em(simulator)
     resp = em.query("VmRestorePoint", 'VmDisplayName=="sql01"')
     assert "<SqlInfo><Databases /></SqlInfo>" in resp.text
