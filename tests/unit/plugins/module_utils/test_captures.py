@@ -206,6 +206,29 @@ def test_em_xml_vm_restore_point_through_the_machine_lookup(extra):
     assert (machine['last_result'], machine['last_message']) == (None, None)
 
 
+def test_em_task_session_result_in_another_case_and_reason_with_blank_lines():
+    """The machine's own last task session, with the captured point: ``failed`` is the documented ``Failed``, and its
+    Reason loses the blank lines VSPC-like servers end messages with."""
+    task = ('<BackupTaskSession Type="BackupTaskSession" UID="urn:veeam:BackupTaskSession:00000001-1111-4000-8000-'
+            '000000000000" VmDisplayName="i-2-4-VM"><Links><Link Rel="Up" Type="BackupServerReference" '
+            'Href="https://10.0.3.142:9398/api/backupServers/%s"/></Links><JobSessionUid>urn:veeam:BackupJobSession:'
+            '0d3a8230-3db1-4cc1-a7b2-3b0b5c8f784c</JobSessionUid><CreationTimeUTC>2023-11-03T16:25:35.92Z'
+            '</CreationTimeUTC><State>completed</State><Result>failed</Result><Reason>Error: disk full.\r\n\r\n'
+            '</Reason><TotalSize>0</TotalSize></BackupTaskSession>' % V12_SERVER)
+
+    def answer(request, match):
+        if request.params['type'] == 'VmRestorePoint':
+            return em_point_query()
+        if request.params['type'] == 'BackupTaskSession':
+            return xml(200, '<QueryResult %s><Entities><BackupTaskSessions>%s</BackupTaskSessions></Entities>'
+                            '<PagingInfo PageNum="1" PageSize="10" PagesCount="1"/></QueryResult>' % (NS, task))
+        return xml(200, '<QueryResult %s><Entities/></QueryResult>' % NS)
+    client, server = em_client([('GET', '/query', answer)], EMMachineClient)
+    [machine] = Machines(client).lookup_all(['i-2-4-VM'])
+    assert (machine['last_result'], machine['last_message']) == ('Failed', 'Error: disk full.')
+    assert machine['job_id'] is None, 'a failed task made no point: no job is read for it'
+
+
 # -- Service Provider Console ------------------------------------------------------------------------------------
 def vspc_client(routes):
     server = Scripted()
