@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 
 from test_simulator_contract import Em, Vspc
-from test_simulator_machines import amended_xsd  # noqa: F401  pylint: disable=unused-import  (a fixture)
+# a fixture, used by its name
+from test_simulator_machines import amended_xsd  # noqa: F401  pylint: disable=unused-import
 
 
 def test_em_times_have_fractions_of_varying_length_in_utc(simulator):
