@@ -17,22 +17,25 @@ from xml.sax.saxutils import escape as xml_escape
 
 from ansible_collections.backupops.veeam.plugins.module_utils._em import EMClient, quote, relative, server_condition
 from ansible_collections.backupops.veeam.plugins.module_utils._em_shapes import (
+    TASK_STATES,
     em_link,
     em_machine_key,
     em_machine_name,
     em_platform,
     em_session,
+    task_result,
 )
 from ansible_collections.backupops.veeam.plugins.module_utils._errors import VeeamNotFoundError, VeeamUnsupportedError
 from ansible_collections.backupops.veeam.plugins.module_utils._machines import MachineClient
 from ansible_collections.backupops.veeam.plugins.module_utils._normalize import (
     RESULTS,
     candidate,
+    known_word,
     machine_state,
     restore_point,
     uid_id,
 )
-from ansible_collections.backupops.veeam.plugins.module_utils._parse import ci_get, guid_of, to_text, utc_time
+from ansible_collections.backupops.veeam.plugins.module_utils._parse import ci_get, guid_of, message_text, to_text, utc_time
 
 # a machine's lookup reads its newest restore points, this many: all of them for most machines, which tells that no
 # other machine of that name is hiding behind them
@@ -144,16 +147,16 @@ class EMMachineClient(MachineClient, EMClient):
         if found['name']:
             tasks = [task for task in self._tasks_of(found, ref)
                      if (to_text(ci_get(task, 'VmDisplayName')) or found['name']).lower() == found['name'].lower()]
-        ended = [task for task in tasks if to_text(ci_get(task, 'Result')) in RESULTS
-                 and (to_text(ci_get(task, 'State')) or 'Completed') not in ('InProgress', 'Pending')]
+        ended = [task for task in tasks if task_result(task) in RESULTS
+                 and known_word(to_text(ci_get(task, 'State')) or 'Completed', TASK_STATES) not in TASK_STATES[1:]]
         last = ended[0] if ended else None
         newest_id = uid_id(to_text(ci_get(points[0], 'UID'))) if points else None
         maker = next((task for task in ended if newest_id and newest_id == guid_of(
             ci_get(em_link(task, 'Related', 'VmRestorePoint') or {}, 'Href'))), None)
         if maker is None:
-            maker = next((task for task in ended if to_text(ci_get(task, 'Result')) in ('Success', 'Warning')), None)
+            maker = next((task for task in ended if task_result(task) in ('Success', 'Warning')), None)
         job = self._job_of_task(maker) if maker is not None and points else None
-        last_result = to_text(ci_get(last, 'Result')) if last is not None else None
+        last_result = task_result(last) if last is not None else None
         restore_points = [restore_point(
             uid_id(to_text(ci_get(point, 'UID'))), utc_time(ci_get(point, 'CreationTimeUTC')),
             to_text(ci_get(point, 'PointType')),
@@ -162,7 +165,7 @@ class EMMachineClient(MachineClient, EMClient):
         return machine_state(
             restore_points, latest=restore_points[0]['creation_time'] if restore_points else None,
             job_id=job['id'] if job else None, job_name=job['name'] if job else None, last_result=last_result,
-            last_message=(to_text(ci_get(last, 'Reason')) or None) if last_result in ('Warning', 'Failed') else None,
+            last_message=message_text(ci_get(last, 'Reason')) if last_result in ('Warning', 'Failed') else None,
             job=job, raw={'restore_point': points[0] if points else None, 'task_session': last} if include_raw else None)
 
     def _job_of_task(self, task):

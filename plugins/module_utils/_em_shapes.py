@@ -10,11 +10,17 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.backupops.veeam.plugins.module_utils._normalize import uid_id
+from ansible_collections.backupops.veeam.plugins.module_utils._normalize import (
+    SESSION_RESULTS,
+    STATE_WORDS,
+    known_word,
+    uid_id,
+)
 from ansible_collections.backupops.veeam.plugins.module_utils._parse import (
     as_list,
     ci_get,
     guid_of,
+    message_text,
     to_bool,
     to_int,
     to_text,
@@ -24,6 +30,7 @@ from ansible_collections.backupops.veeam.plugins.module_utils._parse import (
 # JobType of EM's Job entities (VEEAM_API.md A), and of its agent jobs
 EM_JOB_TYPES = frozenset(('Backup', 'BackupCopy', 'ImmediateBackupCopy', 'Replica'))
 EM_AGENT_JOB_TYPES = frozenset(('AgentBackup',))
+_EM_TYPE_WORDS = EM_JOB_TYPES | EM_AGENT_JOB_TYPES
 
 
 def em_items(container, bucket, item):
@@ -69,7 +76,7 @@ def em_job(entity, include_raw=False):
         'id': uid_id(uid),
         'uid': uid,
         'name': to_text(ci_get(entity, 'Name')),
-        'type': to_text(ci_get(entity, 'JobType')),
+        'type': known_word(to_text(ci_get(entity, 'JobType')), _EM_TYPE_WORDS),
         'platform': to_text(ci_get(entity, 'Platform')),
         'description': to_text(ci_get(entity, 'Description')),
         'backup_server_id': guid_of(ci_get(server, 'Href')),
@@ -88,20 +95,20 @@ def em_job(entity, include_raw=False):
 
 def em_session(entity, include_raw=False):
     """A session dict from an EM ``BackupJobSession`` (or ``ReplicaJobSession``) entity."""
-    state = to_text(ci_get(entity, 'State'))
+    state = known_word(to_text(ci_get(entity, 'State')), STATE_WORDS)
     session = {
         'id': uid_id(to_text(ci_get(entity, 'UID'))),
         'name': to_text(ci_get(entity, 'Name')),
         'job_id': uid_id(to_text(ci_get(entity, 'JobUid'))),
         'job_name': to_text(ci_get(entity, 'JobName')),
-        'job_type': to_text(ci_get(entity, 'JobType')),
+        'job_type': known_word(to_text(ci_get(entity, 'JobType')), _EM_TYPE_WORDS),
         'state': state,
-        'result': to_text(ci_get(entity, 'Result')),
+        'result': known_word(to_text(ci_get(entity, 'Result')), SESSION_RESULTS),
         'running': None if state is None else state != 'Stopped',
         'progress': to_int(ci_get(entity, 'Progress')),
         'creation_time': utc_time(ci_get(entity, 'CreationTimeUTC')),
         'end_time': utc_time(ci_get(entity, 'EndTimeUTC')),
-        'failure_message': to_text(ci_get(entity, 'FailureMessage')) or None,
+        'failure_message': message_text(ci_get(entity, 'FailureMessage')),
         'is_retry': to_bool(ci_get(entity, 'IsRetry')),
     }
     if include_raw:
@@ -116,7 +123,7 @@ def task_summary(task):
         'state': to_text(ci_get(task, 'State')),
         'operation': to_text(ci_get(task, 'Operation')),
         'success': to_bool(ci_get(result, 'Success')),
-        'message': to_text(ci_get(result, 'Message')),
+        'message': message_text(ci_get(result, 'Message')),
     }
 
 
@@ -140,3 +147,12 @@ def em_platform(vm_ref):
     """The platform word of a HierarchyObjRef: ``urn:VMware:Vm:...`` gives VMware (HyperV, vCloud likewise)."""
     parts = (vm_ref or '').split(':')
     return parts[1] if len(parts) > 3 and parts[0].lower() == 'urn' else None
+
+
+# BackupTaskSession State words (strings in the XSD; VEEAM_API.md A): a task that is not Completed has not ended
+TASK_STATES = ('Completed', 'InProgress', 'Pending')
+
+
+def task_result(task):
+    """A BackupTaskSession's Result in the documented spelling of a known word (any case), else as written."""
+    return known_word(to_text(ci_get(task, 'Result')), SESSION_RESULTS)

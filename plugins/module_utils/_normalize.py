@@ -20,6 +20,19 @@ SESSION_KEYS = ('id', 'name', 'job_id', 'job_name', 'job_type', 'state', 'result
 RESULTS = ('Success', 'Warning', 'Failed')
 
 
+def known_word(value, words):
+    """An enumerated value in the documented spelling when it is one of ``words`` written in another case
+    (``failed``, ``RUNNING``), else as the server wrote it: unknown words pass through (docs/dev/ARCHITECTURE.md,
+    "Enumerated words")."""
+    if not value or value in words:
+        return value
+    folded = value.casefold()
+    for word in words:
+        if word.casefold() == folded:
+            return word
+    return value
+
+
 def uid_id(uid):
     """The id part of an EM UID: the GUID, or whatever follows the last colon."""
     if not uid:
@@ -38,6 +51,9 @@ def apply_last_session(job, session):
 
 
 SESSION_STATES = ('Starting', 'Working', 'Stopping', 'Pausing', 'Resuming', 'Stopped')
+# every session state word of the documents (VBR's ESessionState has the most), for known_word
+STATE_WORDS = SESSION_STATES + ('WaitingTape', 'Idle', 'Postprocessing', 'WaitingRepository', 'WaitingSlot',
+                                'ActionRequired')
 SESSION_RESULTS = ('Success', 'Warning', 'Failed', 'None')
 
 

@@ -203,6 +203,13 @@ def to_text(value):
     return str(value)
 
 
+def message_text(value):
+    """A message without the trailing white space real servers add (VSPC ends alarm and job messages with a blank
+    line, ``...failed.\\n\\n``); None when nothing is left."""
+    text = to_text(value)
+    return (text.rstrip() or None) if text else None
+
+
 def parse_time(value):
     """Parse an ISO 8601 time as the three APIs write it (any fraction length, Z, offsets, or none = UTC)."""
     if not value or not isinstance(value, str):

@@ -21,10 +21,11 @@ from ansible_collections.backupops.veeam.plugins.module_utils._machines import M
 from ansible_collections.backupops.veeam.plugins.module_utils._normalize import (
     RESULTS,
     candidate,
+    known_word,
     machine_state,
     restore_point,
 )
-from ansible_collections.backupops.veeam.plugins.module_utils._parse import utc_time
+from ansible_collections.backupops.veeam.plugins.module_utils._parse import message_text, to_text, utc_time
 from ansible_collections.backupops.veeam.plugins.module_utils._vbr import VBRClient
 from ansible_collections.backupops.veeam.plugins.module_utils._vbr_shapes import (
     QUICK_BACKUP_WORDS,
@@ -133,11 +134,12 @@ class VBRMachineClient(MachineClient, VBRClient):
             job = {'id': newest['jobId'], 'uid': newest['jobId'], 'name': newest.get('name'), 'type': newest.get('jobType')}
         last = vbr_last_task(tasks.result(), found['name'])
         outcome = (last or {}).get('result') or {}
-        last_result = outcome.get('result') if outcome.get('result') in RESULTS else None
+        last_result = known_word(to_text(outcome.get('result')), RESULTS)
+        last_result = last_result if last_result in RESULTS else None
         return machine_state(
             restore_points, job_id=job['id'] if job else None, job_name=job['name'] if job else None,
             last_result=last_result,
-            last_message=(outcome.get('message') or None) if last_result in ('Warning', 'Failed') else None,
+            last_message=message_text(outcome.get('message')) if last_result in ('Warning', 'Failed') else None,
             job=job, raw={'backup_objects': objects, 'task_session': last} if include_raw else None)
 
     def _tasks_named(self, name):

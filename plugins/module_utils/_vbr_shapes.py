@@ -13,8 +13,13 @@ __metaclass__ = type
 import re
 
 from ansible_collections.backupops.veeam.plugins.module_utils._errors import VeeamOptionError, VeeamUnsupportedError
-from ansible_collections.backupops.veeam.plugins.module_utils._normalize import RESULTS
-from ansible_collections.backupops.veeam.plugins.module_utils._parse import to_bool, to_int, to_text, utc_time
+from ansible_collections.backupops.veeam.plugins.module_utils._normalize import (
+    RESULTS,
+    SESSION_RESULTS,
+    STATE_WORDS,
+    known_word,
+)
+from ansible_collections.backupops.veeam.plugins.module_utils._parse import message_text, to_bool, to_int, to_text, utc_time
 
 # "Unsupported RESTAPI version. The following versions are supported: v1.0-rev1, v1.0-rev2, ..."
 _REVISION = re.compile(r'\bv?(\d+)\.(\d+)-rev(\d+)\b', re.IGNORECASE)
@@ -278,7 +283,7 @@ def vbr_job(state, model=None, server=None, include_raw=False):
     model = model or {}
     status = (to_text(state.get('status')) or '').lower()
     running = None if not status else status in VBR_RUNNING_STATUSES
-    last_result = to_text(state.get('lastResult'))
+    last_result = known_word(to_text(state.get('lastResult')), RESULTS)
     schedule = model.get('schedule')
     job_type = to_text(state.get('type') or model.get('type'))
     is_disabled = to_bool(model.get('isDisabled'))
@@ -307,9 +312,9 @@ def vbr_job(state, model=None, server=None, include_raw=False):
 
 def vbr_session(item, job=None, include_raw=False):
     """A session dict from a VBR ``SessionModel``; ``job`` (a job dict) gives the job's name and type."""
-    state = to_text(item.get('state'))
+    state = known_word(to_text(item.get('state')), STATE_WORDS)
     outcome = item.get('result') if isinstance(item.get('result'), dict) else {}
-    result = to_text(outcome.get('result'))
+    result = known_word(to_text(outcome.get('result')), SESSION_RESULTS)
     running = None if state is None else state != 'Stopped'
     session = {
         'id': to_text(item.get('id')),
@@ -323,7 +328,7 @@ def vbr_session(item, job=None, include_raw=False):
         'progress': to_int(item.get('progressPercent')),
         'creation_time': utc_time(item.get('creationTime')),
         'end_time': None if running else utc_time(item.get('endTime')),
-        'failure_message': (to_text(outcome.get('message')) or None) if result in ('Warning', 'Failed') else None,
+        'failure_message': message_text(outcome.get('message')) if result in ('Warning', 'Failed') else None,
         'is_retry': None,
     }
     if include_raw:

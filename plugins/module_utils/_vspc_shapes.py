@@ -10,8 +10,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.backupops.veeam.plugins.module_utils._normalize import RESULTS
-from ansible_collections.backupops.veeam.plugins.module_utils._parse import to_bool, to_text, utc_time
+from ansible_collections.backupops.veeam.plugins.module_utils._normalize import RESULTS, known_word
+from ansible_collections.backupops.veeam.plugins.module_utils._parse import message_text, to_bool, to_text, utc_time
 
 
 # jobs of these types are agent jobs: veeam_agent_job_info lists them, veeam_job_info does not
@@ -52,9 +52,9 @@ def vspc_vm_result(objects, vm):
     platform = mine[0].get('platform') if mine else None
     for item in mine:
         session = item.get('lastSession') or {}
-        status = session.get('backupStatus')
+        status = known_word(to_text(session.get('backupStatus')), RESULTS)
         if status in RESULTS:
-            messages = [str(text) for text in session.get('messages') or [] if text]
+            messages = [message_text(text) for text in session.get('messages') or [] if message_text(text)]
             return status, ('; '.join(messages) or None) if status in ('Warning', 'Failed') else None, platform
     return None, None, platform
 
@@ -65,9 +65,9 @@ def vspc_agent_result(objects, computer):
     mine = [item for item in objects if not server or (item.get('backupServerUid') or '').lower() in (server, '')]
     mine.sort(key=lambda item: utc_time(item.get('lastRun')) or '', reverse=True)
     for item in mine:
-        status = item.get('backupStatus')
+        status = known_word(to_text(item.get('backupStatus')), RESULTS)
         if status in RESULTS:
-            return status, (item.get('failureMessage') or None) if status in ('Warning', 'Failed') else None
+            return status, message_text(item.get('failureMessage')) if status in ('Warning', 'Failed') else None
     return None, None
 
 
@@ -79,6 +79,14 @@ VSPC_RUNNING_STATES = {
     'Starting': 'Starting',
     'Stopping': 'Stopping',
 }
+# the job status words of the documents (VEEAM_API.md B.6) that the dicts tell apart; real servers write them in
+# PascalCase, the documents' examples in camelCase: read in any case, given in this spelling
+STATUS_WORDS = RESULTS + tuple(VSPC_RUNNING_STATES) + ('Disabling', 'Enabling', 'Idle', 'None', 'Unknown')
+TYPE_WORDS = JOB_TYPES | AGENT_JOB_TYPES
+
+
+def vspc_status(base):
+    return known_word(to_text(base.get('status')), STATUS_WORDS)
 
 
 def vspc_embedded_job(item):
@@ -91,7 +99,7 @@ def vspc_embedded_job(item):
 def vspc_job_type(item):
     """The type word of a listed item, before it is made a job dict."""
     embedded = vspc_embedded_job(item)
-    return to_text((embedded if embedded is not None else item).get('type'))
+    return known_word(to_text((embedded if embedded is not None else item).get('type')), TYPE_WORDS)
 
 
 def vspc_job(item, server_names=None, include_raw=False):
@@ -99,14 +107,14 @@ def vspc_job(item, server_names=None, include_raw=False):
     embedded = vspc_embedded_job(item)
     agent = embedded is not None or 'osType' in item
     base = embedded if embedded is not None else item
-    status = to_text(base.get('status'))
+    status = vspc_status(base)
     server_id = to_text(base.get('backupServerUid'))
     schedule_type = to_text(base.get('scheduleType'))
     job = {
         'id': to_text(item.get('instanceUid') or base.get('instanceUid')),
         'uid': to_text(item.get('instanceUid') or base.get('instanceUid')),
         'name': to_text(base.get('name')),
-        'type': to_text(base.get('type')),
+        'type': known_word(to_text(base.get('type')), TYPE_WORDS),
         'platform': to_text(item.get('osType')) if agent else None,
         'description': to_text(base.get('description')),
         'backup_server_id': server_id,
@@ -127,7 +135,7 @@ def vspc_session(item, include_raw=False):
     """The session dict of a VSPC job's latest run (VSPC lists no sessions), from the job as the API gives it."""
     job = vspc_job(item)
     base = vspc_embedded_job(item) or item
-    status = to_text(base.get('status'))
+    status = vspc_status(base)
     state = VSPC_RUNNING_STATES.get(status, 'Stopped')
     running = state != 'Stopped'
     session = {
@@ -143,7 +151,7 @@ def vspc_session(item, include_raw=False):
         'creation_time': utc_time(base.get('lastRun')),
         # while a run is under way, lastEndTime still tells when the previous run ended
         'end_time': None if running else utc_time(base.get('lastEndTime')),
-        'failure_message': to_text(base.get('failureMessage')) or None,
+        'failure_message': message_text(base.get('failureMessage')),
         'is_retry': None,
     }
     if include_raw:

@@ -66,7 +66,7 @@ HOUR = 3600.0
 
 # --------------------------------------------------------------------------- helpers
 def parse_time(text):
-    """EM (`...23.505Z`), VBR (`...23.505+01:00`) and VSPC (`...23.5051360+00:00`) times."""
+    """EM (`...23.5Z`, `...23.505Z`, `...23.505136Z`), VBR (`...23.505+01:00`) and VSPC (`...23.5051360+01:00`) times."""
     text = re.sub(r"(\.\d{6})\d+", r"\1", text.replace("Z", "+00:00"))
     return datetime.datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%f%z")
 
@@ -742,8 +742,9 @@ def test_vspc_job_objects(simulator):
     in_jobs = sorted((jobs[obj["jobUid"]], obj["isExcluded"]) for obj in app)
     assert in_jobs == [("Daily Backup", True), (SAUVEGARDE, False)]
     [fs] = [obj for obj in objects if obj["name"] == "fs01"]
+    # VSPC ends its messages with a blank line (README, "Real servers' quirks")
     assert fs["lastSession"]["backupStatus"] == "Failed" and fs["lastSession"]["messages"] == [
-        data["fs01"][0]["last_message"]] and fs["platform"] == "HyperV"
+        data["fs01"][0]["last_message"] + "\n\n"] and fs["platform"] == "HyperV"
     [new] = [obj for obj in objects if obj["name"] == "newvm01"]
     assert new["lastSession"]["backupStatus"] == "Unknown" and new["lastSession"]["startTime"] is None
     [big] = [obj for obj in objects if obj["name"] == "bigdata01"]
@@ -756,7 +757,7 @@ def test_vspc_job_objects(simulator):
         == ["DB01"]
     agents = vs.get("/infrastructure/backupServers/jobs/agentJobs/objects", limit=500)["data"]
     status = dict((obj["computer"], (obj["backupStatus"], obj["failureMessage"])) for obj in agents)
-    assert status["lnx-db01.corp.example"] == ("Failed", data["lnx-db01.corp.example"][0]["last_message"])
+    assert status["lnx-db01.corp.example"] == ("Failed", data["lnx-db01.corp.example"][0]["last_message"] + "\n\n")
     assert status["ws-0001"][0] == "Warning" and status["winfs01"] == ("Running", None)
     assert status["lnx-web01.corp.example"] == ("Success", None)
     job = simulator.job("Windows Workstations", agent=True)

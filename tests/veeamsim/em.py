@@ -13,7 +13,7 @@ import re
 import xml.etree.ElementTree as ET
 from urllib.parse import quote
 
-from . import emquery, machines, state
+from . import emquery, machines, quirks, state
 from .render import JSON, OPT, REQ, Links, Node, Repeat, link, to_json, to_xml
 from .responses import Response
 
@@ -62,8 +62,7 @@ class Ctx(object):
 def fmt_time(epoch):
     if epoch is None:
         return None
-    stamp = datetime.datetime.fromtimestamp(epoch, datetime.timezone.utc)
-    return stamp.strftime("%Y-%m-%dT%H:%M:%S.") + "%03dZ" % (stamp.microsecond // 1000)
+    return quirks.em_time(epoch)
 
 
 def error_node(status, message):
@@ -849,7 +848,8 @@ def point_entity(ctx, point):
         levels.append(([("VmDisplayName", machine.name)],
                        [("CreationTimeUTC", fmt_time(point.time), REQ), ("VmName", machine.name, REQ),
                         ("Algorithm", point.algorithm, REQ), ("PointType", point.type, REQ),
-                        ("HierarchyObjRef", machines.em_ref(machine), REQ), ("SqlInfo", None, OPT)]))
+                        ("HierarchyObjRef", machines.em_ref(machine), REQ),
+                        ("SqlInfo", quirks.sql_info(machine.name), OPT)]))
     else:   # not in the 9.x XSD: the v13 docs' elements (VEEAM_MACHINES.md A.4)
         levels.append(([], [("CreationTimeUTC", fmt_time(point.time), REQ), ("Algorithm", point.algorithm, REQ),
                             ("PointType", point.type, REQ)]))

@@ -4,12 +4,11 @@
 
 from __future__ import annotations
 
-import datetime
 import json
 import uuid
 from urllib.parse import parse_qsl
 
-from . import machines, state
+from . import machines, quirks, state
 from .responses import json_response
 
 MAX_LIMIT = 500
@@ -22,8 +21,7 @@ ACTIVE_STATUS = {"Starting": "Starting", "Working": "Running", "Stopping": "Stop
 def fmt_time(epoch):
     if epoch is None:
         return None
-    stamp = datetime.datetime.fromtimestamp(epoch, datetime.timezone.utc)
-    return stamp.strftime("%Y-%m-%dT%H:%M:%S.") + "%07d+00:00" % (stamp.microsecond * 10)
+    return quirks.vspc_time(epoch)
 
 
 def envelope(data, paging=None):
@@ -163,7 +161,7 @@ def job_obj(model, job, now):
         "backupChainSize": 322122547200,
         "bottleneck": "Source",
         "scheduleType": "Daily" if job.schedule_configured else "NotScheduled",
-        "failureMessage": view.failure_message if view and not view.running else None,
+        "failureMessage": quirks.vspc_message(view.failure_message) if view and not view.running else None,
         "targetType": "Local",
         "destination": job.destination,
         "retentionLimit": 14,
@@ -772,7 +770,7 @@ def _last_session(model, helper, machine, job):
         "totalBackedSize": 0 if tview.running or tview.result == "Failed" else machine.size // 16,
         "sourceSize": machine.size * 3 // 5, "startTime": fmt_time(start), "endTime": fmt_time(tview.end),
         "duration": int((tview.end if tview.end is not None else helper.now) - start),
-        "messages": [tview.message] if tview.message else [],
+        "messages": [quirks.vspc_message(tview.message)] if tview.message else [],
     }
 
 
@@ -815,6 +813,7 @@ def agent_job_objects(model, req, job, now):
             "lastEndTime": fmt_time(tview.end) if tview else None,
             "lastDuration": int((tview.end or now) - tview.task.start) if tview else None,
             "restorePointsCount": len(points), "osType": "Linux" if machine.platform == "LinuxPhysical" else "Windows",
-            "failureMessage": tview.message if tview is not None and tview.result in ("Warning", "Failed") else None,
+            "failureMessage": quirks.vspc_message(tview.message) if tview is not None and tview.result in ("Warning", "Failed")
+            else None,
         }
     return collection(req, records, render)
