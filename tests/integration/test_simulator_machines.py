@@ -293,7 +293,11 @@ def test_control_added_machines(simulator):
     added = resp.json()
     described = (added["kind"], added["platform"], added["server_name"], added["jobs"])
     assert described == ("vm", "VMware", PROD, ["Daily Backup"])
-    assert added["restore_points"] >= before["web01"][0]["restore_points"] and added["last_result"] == "Success"
+    # every past run backed it up, as it did the job's other machines; a retry runs again only the machine that
+    # failed or warned, so a machine of the job may have a point or two more, but not every one of them
+    others = [before[name][0]["restore_points"] for name in ("web01", "web02", "Print Server 2", "dc01.corp.example",
+                                                             "db01")]
+    assert added["restore_points"] >= min(others) and added["last_result"] == "Success", (added, others)
     after = machines_by_name(simulator)
     assert all(after[name] == items for name, items in before.items())     # nobody else's history changed
     computer = http.post(simulator.control_url + "/machines", json={"name": "patch-lnx-01",
