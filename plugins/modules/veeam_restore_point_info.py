@@ -84,20 +84,20 @@ options:
 extends_documentation_fragment:
   - backupops.veeam.connection
   - backupops.veeam.attributes
-notes:
-  - "Malware status (RV(machines[].restore_points[].malware_status)): Veeam Backup & Replication 12.1 and later marks
-    a restore point C(Suspicious) or C(Infected) when its malware detection finds something, and every later point
-    of that machine until it is marked clean. The VBR REST API tells it on every restore point (O(api=vbr)). The
-    Service Provider Console tells what it collected from VBR (C(malwareState) of protected VMs, computers and VM
-    restore points; its words as VSPC writes them are not confirmed by its documents, and are passed through).
-    Enterprise Manager's REST API names no malware status (its C(VmRestorePoint) and C(AgentRestorePoint) have none),
-    so it is null on O(api=em): use O(api=vbr) against the backup server to see it."
   - backupops.veeam.attributes.INFO_MODULE
 notes:
   - No restore point carries a result on any of the APIs. RV(machines[].last_result) is the machine's own result in
     its latest backup run that ended (a run still going on does not count), from its task session (EM, VBR) or its
     entry among the job's objects (VSPC).
   - RV(machines[].age) is counted on the Ansible controller's clock.
+  - "Malware status (RV(machines[].restore_points[].malware_status)): Veeam Backup & Replication 12.1 and later marks
+    a restore point C(Suspicious) or C(Infected) when its malware detection finds something, and every later point
+    of that machine until it is marked clean. The VBR REST API tells it on every restore point (O(api=vbr)). The
+    Service Provider Console tells what it collected from VBR (C(malwareState) of protected VMs, computers and VM
+    restore points, named by VSPC's documents; the words it holds are UNCONFIRMED: Veeam's own are expected, any
+    other is passed through).
+    Enterprise Manager's REST API names no malware status (its C(VmRestorePoint) and C(AgentRestorePoint) have none),
+    so it is null on O(api=em): use O(api=vbr) against the backup server to see it."
   - The role C(backupops.veeam.fresh_backup) builds on this module and M(backupops.veeam.veeam_quick_backup), per
     inventory host, a fresh restore point or a quick backup now, before patching.
 seealso:
