@@ -157,6 +157,8 @@ class EMMachineClient(MachineClient, EMClient):
             maker = next((task for task in ended if task_result(task) in ('Success', 'Warning')), None)
         job = self._job_of_task(maker) if maker is not None and points else None
         last_result = task_result(last) if last is not None else None
+        # malware_status stays null: Enterprise Manager's documents (RestAPI.xsd, VmRestorePoint, AgentRestorePoint)
+        # name no malware status; VBR's REST API tells it (VBR 12.1 and later)
         restore_points = [restore_point(
             uid_id(to_text(ci_get(point, 'UID'))), utc_time(ci_get(point, 'CreationTimeUTC')),
             to_text(ci_get(point, 'PointType')),

@@ -18,6 +18,21 @@ SESSION_KEYS = ('id', 'name', 'job_id', 'job_name', 'job_type', 'state', 'result
                 'creation_time', 'end_time', 'failure_message', 'is_retry')
 
 RESULTS = ('Success', 'Warning', 'Failed')
+# What Veeam's malware detection says of a restore point (VBR ESuspiciousActivitySeverity; Informative from 1.3), and
+# the words of it that make a point unfit to count on (the fresh_backup role refuses them)
+MALWARE_STATUSES = ('Clean', 'Suspicious', 'Infected', 'Informative')
+SUSPECT_MALWARE_STATUSES = ('Suspicious', 'Infected')
+
+
+def malware_word(value):
+    """A malware status word as Veeam writes it: a known word in its own case, any other word as it is (passed
+    through, never refused), null for nothing."""
+    if value is None or isinstance(value, (dict, list, bool)):
+        return None
+    text = str(value).strip()
+    if not text:
+        return None
+    return next((word for word in MALWARE_STATUSES if word.lower() == text.lower()), text)
 
 
 def known_word(value, words):
@@ -79,10 +94,12 @@ def candidate(name, kind, platform=None, backup_server_id=None, backup_server_na
             'backup_server_name': backup_server_name, '_ref': ref if ref is not None else {}}
 
 
-def restore_point(point_id, creation_time, point_type=None, job_id=None, job_name=None, backup_id=None, raw=None):
-    """A restore point dict; ``raw`` (the server's representation) is kept only when it is given."""
+def restore_point(point_id, creation_time, point_type=None, job_id=None, job_name=None, backup_id=None, raw=None,
+                  malware_status=None):
+    """A restore point dict; ``raw`` (the server's representation) is kept only when it is given. ``malware_status``
+    is the API's word as its shapes file reads it (null where the API does not say)."""
     point = {'id': point_id, 'creation_time': creation_time, 'type': point_type, 'job_id': job_id,
-             'job_name': job_name, 'backup_id': backup_id}
+             'job_name': job_name, 'backup_id': backup_id, 'malware_status': malware_status}
     if raw is not None:
         point['raw'] = raw
     return point

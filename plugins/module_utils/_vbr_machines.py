@@ -32,6 +32,7 @@ from ansible_collections.backupops.veeam.plugins.module_utils._vbr_shapes import
     vbr_family,
     vbr_last_task,
     vbr_machine_key,
+    vbr_malware_status,
     vbr_object_kind,
     vbr_point_machine,
     vbr_session,
@@ -127,7 +128,7 @@ class VBRMachineClient(MachineClient, VBRClient):
             restore_points.append(restore_point(
                 point.get('id'), utc_time(point.get('creationTime')), point.get('type'), backup.get('jobId'),
                 backup.get('name') if backup.get('jobId') else None, point.get('backupId'),
-                raw=point if include_raw else None))
+                raw=point if include_raw else None, malware_status=vbr_malware_status(point)))
         newest = backups.get(points[0].get('backupId')) if points else None
         job = None
         if newest and newest.get('jobId'):

@@ -18,6 +18,7 @@ from ansible_collections.backupops.veeam.plugins.module_utils._normalize import 
     SESSION_RESULTS,
     STATE_WORDS,
     known_word,
+    malware_word,
 )
 from ansible_collections.backupops.veeam.plugins.module_utils._parse import message_text, to_bool, to_int, to_text, utc_time
 
@@ -248,6 +249,13 @@ def vbr_family(platform):
     if word == 'hyperv':
         return 'hyperv'
     return 'agent' if word in AGENT_PLATFORMS else None
+
+
+def vbr_malware_status(point):
+    """The malware status of an ``ObjectRestorePointModel``: its ``malwareStatus`` (ESuspiciousActivitySeverity:
+    Clean, Suspicious, Infected; the 1.3 revisions also Informative; every supported revision has the field, which is
+    optional), in the server's word; another word passes through; null when the point has none."""
+    return malware_word(point.get('malwareStatus')) if isinstance(point, dict) else None
 
 
 def vbr_last_task(tasks, name):

@@ -21,6 +21,7 @@ from ansible_collections.backupops.veeam.plugins.module_utils._parse import utc_
 from ansible_collections.backupops.veeam.plugins.module_utils._vspc import AGENT_JOBS_PATH, JOBS_PATH, VSPCClient
 from ansible_collections.backupops.veeam.plugins.module_utils._vspc_shapes import (
     vspc_agent_result,
+    vspc_malware_status,
     vspc_point_time,
     vspc_vm_result,
 )
@@ -84,7 +85,8 @@ class VSPCMachineClient(MachineClient, VSPCClient):
         restore_points = [restore_point(
             point.get('instanceUid'), vspc_point_time(point) or None, None, point.get('jobUid'),
             job_name if job_id and point.get('jobUid') == job_id else None, point.get('backupUid'),
-            raw=point if include_raw else None) for point in points[:max(limit, 1)]]
+            raw=point if include_raw else None, malware_status=vspc_malware_status(point, item if index == 0 else None))
+            for index, point in enumerate(points[:max(limit, 1)])]
         latest = utc_time(item.get('latestRestorePointDate')) or (restore_points[0]['creation_time'] if points else None)
         if kind == 'vm':
             last_result, last_message, platform = vspc_vm_result(objects, item)

@@ -10,7 +10,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.backupops.veeam.plugins.module_utils._normalize import RESULTS, known_word
+from ansible_collections.backupops.veeam.plugins.module_utils._normalize import RESULTS, known_word, malware_word
 from ansible_collections.backupops.veeam.plugins.module_utils._parse import message_text, to_bool, to_text, utc_time
 
 
@@ -39,6 +39,20 @@ def vspc_error_text(body, fallback):
 def vspc_point_time(point):
     """When a restore point was created (``fileCreationTime``; ``backupCreationTime`` when that is missing), in UTC."""
     return utc_time(point.get('fileCreationTime')) or utc_time(point.get('backupCreationTime')) or ''
+
+
+def vspc_malware_status(point, machine=None):
+    """The malware status of a VSPC restore point: its ``malwareState`` (named on VM backup restore points), else,
+    given ``machine`` (for the newest point only), the protected machine's ``malwareState`` (named on protected VMs
+    and computers; Veeam marks the point where malware was found and every later one until the machine is marked
+    clean, so the machine's state is its newest point's). The words VSPC writes are not in its documents as we have
+    them (UNCONFIRMED): Veeam's own (Clean, Suspicious, Infected, Informative) are written in Veeam's case, any other
+    word passes through, nothing is null."""
+    for item in (point, machine):
+        word = malware_word(item.get('malwareState')) if isinstance(item, dict) else None
+        if word is not None:
+            return word
+    return None
 
 
 def vspc_vm_result(objects, vm):

@@ -70,6 +70,12 @@ notes:
   - Enterprise Manager shows the new restore point after its next collection from the backup server; the module looks
     for it for up to two minutes after the run, then returns with a warning rather than failing.
   - Which job a quick backup runs when the machine is in several jobs is Veeam's choice; RV(session) names it.
+  - "Each restore point of RV(machine) carries C(malware_status), what Veeam's malware detection (VBR 12.1 and later)
+    says of it: C(Clean), C(Suspicious), C(Infected) (C(Informative) from VBR 13) on O(api=vbr), from the restore
+    point model's C(malwareStatus); always null on O(api=em), whose REST API names no malware status. A machine
+    flagged before the run stays flagged: Veeam marks the new point the same until the machine is marked clean. The
+    module starts the backup whatever the status; the C(backupops.veeam.fresh_backup) role refuses suspect machines
+    first."
 seealso:
   - module: backupops.veeam.veeam_restore_point_info
   - module: backupops.veeam.veeam_job_action
@@ -119,7 +125,11 @@ machine:
   type: dict
   sample: {"item": "web01.corp.example", "name": "web01", "protected": true, "kind": "vm", "platform": "VMware",
            "backup_server_name": "vbr-prod-01.corp.example", "latest_restore_point_time": "2026-11-23T09:12:40Z",
-           "age": 4, "job_name": "Daily Backup", "last_result": "Success", "last_message": null, "restore_points": []}
+           "age": 4, "job_name": "Daily Backup", "last_result": "Success", "last_message": null,
+           "restore_points": [{"id": "a456a7fd-c562-461f-aa7a-3f39b7320622", "creation_time": "2026-11-23T09:12:40Z",
+                               "type": "Increment", "job_id": "6bf39221-c79b-49ff-8537-26a37b0a9080",
+                               "job_name": "Daily Backup", "backup_id": "c88774c1-ce7b-4530-8b73-cca781f02061",
+                               "malware_status": "Clean"}]}
 session:
   description: The job session of the run (the quick backup, or the run of its job that was going on); null in check
     mode and when nothing was started. The same keys as a session of M(backupops.veeam.veeam_agent_session_info).

@@ -90,6 +90,14 @@ notes:
     its latest backup run that ended (a run still going on does not count), from its task session (EM, VBR) or its
     entry among the job's objects (VSPC).
   - RV(machines[].age) is counted on the Ansible controller's clock.
+  - "Malware status (RV(machines[].restore_points[].malware_status)): Veeam Backup & Replication 12.1 and later marks
+    a restore point C(Suspicious) or C(Infected) when its malware detection finds something, and every later point
+    of that machine until it is marked clean. The VBR REST API tells it on every restore point (O(api=vbr)). The
+    Service Provider Console tells what it collected from VBR (C(malwareState) of protected VMs, computers and VM
+    restore points, named by VSPC's documents; the words it holds are UNCONFIRMED: Veeam's own are expected, any
+    other is passed through).
+    Enterprise Manager's REST API names no malware status (its C(VmRestorePoint) and C(AgentRestorePoint) have none),
+    so it is null on O(api=em): use O(api=vbr) against the backup server to see it."
   - The role C(backupops.veeam.fresh_backup) builds on this module and M(backupops.veeam.veeam_quick_backup), per
     inventory host, a fresh restore point or a quick backup now, before patching.
 seealso:
@@ -123,6 +131,12 @@ EXAMPLES = r'''
     since: 7d
     limit: 5
   register: points
+
+- name: Stop when Veeam's malware detection flagged the newest restore point (VBR 12.1 and later, api vbr or vspc)
+  ansible.builtin.assert:
+    that: (points.machines[0].restore_points[0].malware_status | default(none)) not in ['Suspicious', 'Infected']
+    fail_msg: "{{ points.machines[0].name }}: newest restore point is {{ points.machines[0].restore_points[0].malware_status }}"
+  when: points.machines[0].restore_points | length > 0
 
 - name: Which hosts of the group have no backup at all
   backupops.veeam.veeam_restore_point_info:
@@ -210,6 +224,17 @@ machines:
           description: Id of the backup (chain) that holds it; null on O(api=em).
           type: str
           sample: c88774c1-ce7b-4530-8b73-cca781f02061
+        malware_status:
+          description:
+            - What Veeam's malware detection says of the point, in the server's word (C(Clean), C(Suspicious),
+              C(Infected); C(Informative) from VBR 13), any other word as the server writes it; null where the API
+              does not say.
+            - O(api=vbr) the restore point model's C(malwareStatus) (every supported REST API revision has it; Veeam
+              detects malware from VBR 12.1 on). O(api=vspc) the point's C(malwareState), else, for the newest point,
+              the protected machine's (Veeam marks every point after the first flagged one until the machine is marked
+              clean). O(api=em) always null; see the notes.
+          type: str
+          sample: Clean
         raw:
           description: The server's representation. Only with O(include_raw).
           type: dict

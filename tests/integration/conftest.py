@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from urllib.parse import quote
 
 import pytest
 import requests
@@ -104,6 +105,14 @@ class Simulator(object):
     def add_job(self, name, **kw):
         """POST /_sim/jobs: a new job (kind, em_type, platform, server, schedule_configured, schedule_enabled)."""
         return self._call("POST", "/jobs", dict(kw, name=name))
+
+    def flag_malware(self, machine, status="Infected", **kw):
+        """Flag the machine's newest restore point (and every later one) with a malware status (Clean: mark the
+        machine clean again); answers the machine's malware record (status, restore_point_id, event_id, ...)."""
+        return self._call("POST", "/machines/%s/malware" % quote(machine, safe=""), dict(kw, status=status))
+
+    def malware(self, machine):
+        return self._call("GET", "/machines/%s/malware" % quote(machine, safe=""))
 
     def violations(self):
         """The VBR answers that did not fit Veeam's OpenAPI document of their revision."""

@@ -8,7 +8,7 @@ import datetime
 import json
 from urllib.parse import unquote
 
-from . import data, machines, state, vbr
+from . import data, machines, malware, state, vbr
 from .responses import json_response
 
 OUTCOMES = ("Success", "Warning", "Failed")
@@ -238,6 +238,13 @@ def _handle(model, req):
             return json_response(200, _settings(model))
     if path == "/_sim/machines" and method == "POST":
         return add_machine(model, _body(req), now)
+    if path.startswith("/_sim/machines/") and path.endswith("/malware"):
+        with model.lock:
+            key = path[len("/_sim/machines/"):-len("/malware")]
+            machine = find_machine(model, key)
+            if machine is None:
+                return json_response(404, {"error": "no machine %s (give its id or its name)" % unquote(key)})
+            return json_response(*malware.control(model, machine, method, _body(req) if method == "POST" else {}, now))
     if path.startswith("/_sim/machines/"):
         with model.lock:
             machine = find_machine(model, path[len("/_sim/machines/"):])

@@ -17,7 +17,7 @@ import threading
 import time
 import uuid
 
-from . import data, machines
+from . import data, machines, malware
 
 STARTING_PHASE = 1.0   # seconds a new session reports State Starting
 STOP_DELAY = 1.0       # seconds between a stop request and the session being Stopped
@@ -182,6 +182,7 @@ class Model(object):
                 for job in machine.jobs:
                     self.machines_by_job.setdefault(job.id, []).append(machine)
             self.task_index = {}           # task id -> machines.Task (filled as tasks are derived)
+            self.malware = malware.initial_flags(ds.machines)   # machine id -> malware.Flag
             self.machines_by_ref = None    # EM HierarchyObjRef (lower case) -> VM, made on first use
             self.users = dict((name, User(name, pw, role)) for name, pw, role in DEFAULT_USERS)
             self.em_sessions = {}       # token -> dict(id, user, last)

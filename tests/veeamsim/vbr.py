@@ -15,7 +15,7 @@ import json
 import uuid
 from urllib.parse import parse_qsl
 
-from . import data, machines, state, vbrdoc, vbrmodels
+from . import data, machines, malware, state, vbrdoc, vbrmodels
 from .responses import Response, json_response
 
 # VBR version -> (the newest revision it serves, serverInfo.buildVersion)
@@ -677,10 +677,15 @@ def restore_point_model(ctx, point):
         "platformName": machine.platform, "platformId": ZERO_ID, "creationTime": fmt_time(point.time),
         "backupId": machines.backup_id(point.job), "type": point.type,
         "allowedOperations": [word for word in OPERATIONS[machine.platform] if word in allowed],
-        "malwareStatus": "Clean",
+        "malwareStatus": _malware_word(ctx, malware.status_of(ctx.model, point, ctx.now)),
         "backupFileId": machines.derived_id(point.id, machines.BACKUP_FILE_SALT),
         "guestOsFamily": GUEST_OS[machine.platform], "originalSize": machine.size,
     })
+
+
+def _malware_word(ctx, word):
+    """A malware status in the revision's ESuspiciousActivitySeverity (1.2 has no Informative: Clean there)."""
+    return word if word in ctx.doc.enum("ESuspiciousActivitySeverity") else "Clean"
 
 
 def not_found(what, ident):
@@ -735,7 +740,6 @@ POINT_FILTERS = {
     "platformIdFilter": lambda point, value: str(value) == ZERO_ID,
     "backupIdFilter": lambda point, value: machines.backup_id(point.job) == str(value),
     "backupObjectIdFilter": lambda point, value: point.machine.id == str(value),
-    "malwareStatusFilter": lambda point, value: "Clean" in (value if isinstance(value, list) else [value]),
     "typeFilter": lambda point, value: point.type in value,
     "excludeSnapshotTypeFilter": lambda point, value: True,     # no point of the world is a snapshot
 }
@@ -764,7 +768,9 @@ def filtered_page(ctx, items, filters, orders, render, name_of=None):
 
 def _points_answer(ctx, views, candidates):
     points = [point for machine in candidates for point in views.points(machine)]
-    return filtered_page(ctx, points, POINT_FILTERS, POINT_ORDER, lambda point: restore_point_model(ctx, point),
+    filters = dict(POINT_FILTERS, malwareStatusFilter=lambda point, value: malware.status_of(
+        ctx.model, point, ctx.now) in (value if isinstance(value, list) else [value]))
+    return filtered_page(ctx, points, filters, POINT_ORDER, lambda point: restore_point_model(ctx, point),
                          name_of=lambda point: restore_point_model(ctx, point)["name"])
 
 
@@ -1065,3 +1071,7 @@ ROUTES = {
     ("POST", "/api/v1/jobs/quickBackup/hyperV"): quick_backup("hyperV"),
     ("POST", "/api/v1/jobs/quickBackup/agent"): quick_backup("agent"),
 }
+
+from . import vbrmalware  # noqa: E402  (its handlers use this module)
+
+ROUTES.update(vbrmalware.ROUTES)

@@ -8,7 +8,7 @@ import json
 import uuid
 from urllib.parse import parse_qsl
 
-from . import machines, quirks, state
+from . import machines, malware, quirks, state
 from .responses import json_response
 
 MAX_LIMIT = 500
@@ -674,7 +674,7 @@ def protected_vm(model, helper, machine):
         "totalRestorePointSize": sum(machine.size // 2 if point.type == "Full" else increment for point in points),
         "latestRestorePointSize": machine.size // 2 if newest.type == "Full" else increment,
         "restorePoints": len(points), "latestRestorePointDate": fmt_time(newest.time), "jobUid": newest.job.id,
-        "malwareState": "Clean", "immutable": False,
+        "malwareState": malware.status_of(model, newest, helper.now), "immutable": False,
     }
 
 
@@ -693,7 +693,8 @@ def vm_point(model, machine, points, point):
         "provisionedSourceSize": machine.size, "usedSourceSize": machine.size * 3 // 5,
         "incrementRawDataSize": 0 if point.type == "Full" else machine.size // 12, "cpuCores": 4,
         "memory": 8 * 1024 ** 3, "backupCreationTime": fmt_time(_chain_start(points, point)),
-        "fileCreationTime": fmt_time(point.time), "isConsistent": True, "malwareState": "Clean", "immutableTill": None,
+        "fileCreationTime": fmt_time(point.time), "isConsistent": True,
+        "malwareState": malware.status_of(model, point, state.now()), "immutableTill": None,
     }
 
 
@@ -711,7 +712,8 @@ def protected_computer(model, helper, machine):
         "name": machine.name, "ipAddresses": [machine.ip],
         "guestOs": WORKSTATION_OS if machine.operation_mode == "Workstation" else GUEST_OS[machine.platform],
         "platformType": "Linux" if linux else "Windows", "operationMode": machine.operation_mode,
-        "latestRestorePointDate": fmt_time(points[-1].time) if points else None, "malwareState": "Clean",
+        "latestRestorePointDate": fmt_time(points[-1].time) if points else None,
+        "malwareState": malware.status_of(model, points[-1], helper.now) if points else "Clean",
     }
 
 
@@ -725,7 +727,7 @@ def computer_point(model, machine, points, point):
         "incrementRawDataSize": 0 if point.type == "Full" else machine.size // 12,
         "sourceSize": machine.size * 3 // 5, "cpuCores": 4, "memory": 8 * 1024 ** 3, "targetType": "Local",
         "backupCreationTime": fmt_time(_chain_start(points, point)), "fileCreationTime": fmt_time(point.time),
-        "malwareState": "Clean",
+        "malwareState": malware.status_of(model, point, state.now()),
     }
 
 

@@ -145,7 +145,8 @@ def test_em_reads_the_machines_own_last_task_and_the_job_of_its_newest_point():
     assert (machine['last_result'], machine['last_message']) == ('Failed', 'VSS timeout')
     assert (machine['job_id'], machine['job_name']) == (JOB, 'Daily Backup')
     assert machine['restore_points'] == [{'id': newest, 'creation_time': '2026-11-23T02:00:00Z', 'type': 'Increment',
-                                          'job_id': JOB, 'job_name': 'Daily Backup', 'backup_id': None}]
+                                          'job_id': JOB, 'job_name': 'Daily Backup', 'backup_id': None,
+                                          'malware_status': None}]
     [tasks] = [request.params for request in server.requests('GET', '/query') if request.params['type'] == 'BackupTaskSession']
     assert tasks['sortDesc'] == 'CreationTime' and tasks['pageSize'] == TASK_PAGE
     assert tasks['filter'] == 'VmDisplayName=="fs01"', 'asked for with the lookup; every task is of its server'
@@ -295,7 +296,8 @@ def test_vbr_reads_points_newest_first_the_last_task_and_the_job_of_the_backup()
         ('GET', '/api/v1/backupObjects', page([vbr_object('mail01')])),
         ('GET', '/api/v1/restorePoints', page([
             {'id': 'p2', 'name': 'mail01', 'platformName': 'VMware', 'creationTime': '2026-11-23T03:00:00+01:00',
-             'backupId': BACKUP, 'type': 'Increment', 'platformId': '0', 'allowedOperations': []}])),
+             'backupId': BACKUP, 'type': 'Increment', 'platformId': '0', 'allowedOperations': [],
+             'malwareStatus': 'Suspicious'}])),
         ('GET', '/api/v1/taskSessions', page([
             {'name': 'mail01', 'state': 'Working', 'result': {'result': 'None'}},
             {'name': 'mail01-clone', 'state': 'Stopped', 'result': {'result': 'Failed', 'message': 'not me'}},
@@ -307,6 +309,7 @@ def test_vbr_reads_points_newest_first_the_last_task_and_the_job_of_the_backup()
     assert (machine['job_id'], machine['job_name']) == (JOB, 'Exchange "Mail" Backup')
     assert (machine['last_result'], machine['last_message']) == ('Warning', 'CBT off')
     assert machine['restore_points'][0]['backup_id'] == BACKUP and machine['restore_points'][0]['type'] == 'Increment'
+    assert machine['restore_points'][0]['malware_status'] == 'Suspicious'
     assert server.requests('GET', '/api/v1/restorePoints')[0].params == {
         'backupObjectIdFilter': OBJECT, 'orderColumn': 'CreationTime', 'orderAsc': 'false', 'skip': 0, 'limit': 3}
     # asked for by the name given while the machine is looked up, and again by the machine's own name (the first may
@@ -386,12 +389,14 @@ def vspc_client(routes):
 
 def test_vspc_finds_machines_with_a_case_blind_equals_filter_and_reads_their_state():
     vm = {'instanceUid': 'vm-uid', 'backupServerUid': SERVER, 'name': 'web01', 'hierarchyRef': 'vm-1001',
-          'jobUid': JOB, 'latestRestorePointDate': '2026-11-23T02:00:00.0000000+01:00', 'restorePoints': 2}
+          'jobUid': JOB, 'latestRestorePointDate': '2026-11-23T02:00:00.0000000+01:00', 'restorePoints': 2,
+          'malwareState': 'Infected'}
     client, server = vspc_client([
         ('GET', '/protectedWorkloads/virtualMachines', vspc_page([vm])),
         ('GET', '/protectedWorkloads/computersManagedByBackupServer', vspc_page([])),
         ('GET', '/protectedWorkloads/virtualMachines/vm-uid/backupRestorePoints', vspc_page([
-            {'instanceUid': 'p1', 'jobUid': JOB, 'backupUid': BACKUP, 'fileCreationTime': '2026-11-22T01:00:00Z'},
+            {'instanceUid': 'p1', 'jobUid': JOB, 'backupUid': BACKUP, 'fileCreationTime': '2026-11-22T01:00:00Z',
+             'malwareState': 'clean'},
             {'instanceUid': 'p2', 'jobUid': JOB, 'backupUid': BACKUP, 'fileCreationTime': '2026-11-23T01:00:00Z'}])),
         ('GET', '/infrastructure/backupServers/jobs/backupVmJobs/objects', vspc_page([
             {'jobUid': 'other-job', 'name': 'WEB01', 'platform': 'HyperV', 'lastSession': {'backupStatus': 'Failed'}},
@@ -402,6 +407,8 @@ def test_vspc_finds_machines_with_a_case_blind_equals_filter_and_reads_their_sta
     assert machine['name'] == 'web01' and machine['backup_server_name'] == 'vbr-prod-01'
     assert machine['latest_restore_point_time'] == '2026-11-23T01:00:00Z'
     assert [point['id'] for point in machine['restore_points']] == ['p2', 'p1']
+    # the newest point names no state of its own: the machine's; an older point its own, in Veeam's case
+    assert [point['malware_status'] for point in machine['restore_points']] == ['Infected', 'Clean']
     assert (machine['job_name'], machine['last_result'], machine['last_message']) == ('Daily Backup', 'Warning', 'CBT off')
     assert machine['platform'] == 'vSphere'
     [query] = server.requests('GET', '/protectedWorkloads/virtualMachines')
