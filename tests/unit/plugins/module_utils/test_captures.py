@@ -202,7 +202,7 @@ def test_em_xml_vm_restore_point_through_the_machine_lookup(extra):
     assert machine['latest_restore_point_time'] == '2023-11-03T16:26:12Z'
     [point] = machine['restore_points']
     assert point == {'id': 'f6d504cf-eafe-4cd2-8dfc-e9cfe2f1e977', 'creation_time': '2023-11-03T16:26:12Z',
-                     'type': 'Full', 'job_id': None, 'job_name': None, 'backup_id': None}
+                     'type': 'Full', 'job_id': None, 'job_name': None, 'backup_id': None, 'malware_status': None}
     assert (machine['last_result'], machine['last_message']) == (None, None)
 
 
