@@ -11,6 +11,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import datetime
 from collections import OrderedDict
 from itertools import islice
 from xml.sax.saxutils import escape as xml_escape
@@ -24,7 +25,7 @@ from ansible_collections.backupops.veeam.plugins.module_utils._em_shapes import 
     em_session,
 )
 from ansible_collections.backupops.veeam.plugins.module_utils._errors import VeeamNotFoundError, VeeamUnsupportedError
-from ansible_collections.backupops.veeam.plugins.module_utils._machines import MachineClient
+from ansible_collections.backupops.veeam.plugins.module_utils._machines import MachineClient, listed
 from ansible_collections.backupops.veeam.plugins.module_utils._normalize import (
     RESULTS,
     candidate,
@@ -32,13 +33,22 @@ from ansible_collections.backupops.veeam.plugins.module_utils._normalize import 
     restore_point,
     uid_id,
 )
-from ansible_collections.backupops.veeam.plugins.module_utils._parse import ci_get, guid_of, to_text, utc_time
+from ansible_collections.backupops.veeam.plugins.module_utils._parse import (
+    ci_get,
+    format_time,
+    guid_of,
+    parse_time,
+    to_text,
+    utc_time,
+)
 
 # a machine's lookup reads its newest restore points, this many: all of them for most machines, which tells that no
 # other machine of that name is hiding behind them
 POINT_PAGE = 100
 # the latest task sessions of a machine read to find its last result and the run that made its newest point
 TASK_PAGE = 10
+# the page size of the inventory's listings (restore points, task sessions, job sessions)
+LIST_PAGE = 1000
 POINT_QUERIES = {'vm': ('VmRestorePoint', 'VmDisplayName'), 'computer': ('AgentRestorePoint', 'ComputerName')}
 
 
@@ -205,3 +215,55 @@ class EMMachineClient(MachineClient, EMClient):
                 job = dict(job or {}, id=session['job_id'], uid=to_text(ci_get(entity, 'JobUid')),
                            name=session['job_name'] or (job or {}).get('name'), type=session['job_type'] or 'Backup')
         return {'task': summary, 'session': session, 'job': job}
+
+    # -- every machine at once (the inventory plugin) ---------------------------------------------
+    def list_machines(self, kind='any', backup_server=None):
+        """Every VM and computer with restore points: ``VmRestorePoint`` and ``AgentRestorePoint`` listed once newest
+        first (the first point of each machine is its newest), then the ``BackupTaskSession``s and
+        ``BackupJobSession``s created since a day before the oldest of those points (each machine's own last result,
+        and the job of the run that made its newest point), each query paged, joined in memory."""
+        kinds = ['vm', 'computer'] if kind == 'any' else [kind]
+        conditions = [server_condition(backup_server)] if backup_server else []
+        newest = OrderedDict()
+        for each in kinds:
+            for entity in self.query(POINT_QUERIES[each][0], conditions, sort_desc='CreationTime',
+                                     page_size=LIST_PAGE, everything=True):
+                newest.setdefault(em_machine_key(each, entity), (each, entity))
+        if not newest:
+            return []
+        oldest = min(utc_time(ci_get(entity, 'CreationTimeUTC')) or '' for dummy, entity in newest.values())
+        moment = parse_time(oldest)
+        since = ['CreationTime>=' + quote(format_time(moment - datetime.timedelta(days=1)))] if moment else []
+        tasks, sessions = self.side_by_side(
+            lambda query_type: list(self.query(query_type, conditions + since, sort_desc='CreationTime',
+                                               page_size=LIST_PAGE, everything=True)),
+            ['BackupTaskSession', 'BackupJobSession'], workers=2)
+        jobs = dict((uid_id(to_text(ci_get(entity, 'UID'))), entity) for entity in sessions)
+        tasks_of = {}
+        for task in tasks:
+            server = guid_of(ci_get(em_link(task, 'Up', 'BackupServerReference') or {}, 'Href')) or ''
+            tasks_of.setdefault((server.lower(), (to_text(ci_get(task, 'VmDisplayName')) or '').lower()), []).append(task)
+        return [self._listed(each, entity, tasks_of, jobs) for each, entity in newest.values()]
+
+    @staticmethod
+    def _listed(kind, entity, tasks_of, jobs):
+        found = EMMachineClient._candidate(kind, [entity], True)
+        name = found['name'] or ''
+        ended = [task for task in tasks_of.get(((found['backup_server_id'] or '').lower(), name.lower()), [])
+                 if to_text(ci_get(task, 'Result')) in RESULTS
+                 and (to_text(ci_get(task, 'State')) or 'Completed') not in ('InProgress', 'Pending')]
+        point_id = uid_id(to_text(ci_get(entity, 'UID')))
+        maker = next((task for task in ended if point_id and point_id == guid_of(
+            ci_get(em_link(task, 'Related', 'VmRestorePoint') or {}, 'Href'))), None)
+        if maker is None:
+            maker = next((task for task in ended if to_text(ci_get(task, 'Result')) in ('Success', 'Warning')), None)
+        session = jobs.get(guid_of(to_text(ci_get(maker, 'JobSessionUid')))) if maker is not None else None
+        job_id = uid_id(to_text(ci_get(session, 'JobUid'))) if session is not None else None
+        job_name = to_text(ci_get(session, 'JobName')) if job_id else None
+        last = ended[0] if ended else None
+        result = to_text(ci_get(last, 'Result')) if last is not None else None
+        point = restore_point(point_id, utc_time(ci_get(entity, 'CreationTimeUTC')), to_text(ci_get(entity, 'PointType')),
+                              job_id, job_name, None)
+        return listed(found['name'], kind, found['platform'], found['backup_server_id'], found['backup_server_name'],
+                      point, job_id, job_name, result,
+                      (to_text(ci_get(last, 'Reason')) or None) if result in ('Warning', 'Failed') else None)

@@ -12,21 +12,23 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import datetime
 import re
 from collections import OrderedDict
 from functools import partial
 
 from ansible_collections.backupops.veeam.plugins.module_utils._errors import VeeamNotFoundError, VeeamUnsupportedError
-from ansible_collections.backupops.veeam.plugins.module_utils._machines import MachineClient
+from ansible_collections.backupops.veeam.plugins.module_utils._machines import MachineClient, listed
 from ansible_collections.backupops.veeam.plugins.module_utils._normalize import (
     RESULTS,
     candidate,
     machine_state,
     restore_point,
 )
-from ansible_collections.backupops.veeam.plugins.module_utils._parse import utc_time
+from ansible_collections.backupops.veeam.plugins.module_utils._parse import format_time, parse_time, utc_time
 from ansible_collections.backupops.veeam.plugins.module_utils._vbr import VBRClient
 from ansible_collections.backupops.veeam.plugins.module_utils._vbr_shapes import (
+    AGENT_PLATFORMS,
     QUICK_BACKUP_WORDS,
     vbr_family,
     vbr_last_task,
@@ -40,6 +42,8 @@ from ansible_collections.backupops.veeam.plugins.module_utils._vbr_shapes import
 TASK_PAGE = 4
 # the newest restore points read to find a machine the revision shows no backup object of
 POINT_PAGE = 100
+# the page size of the inventory's listings (backup objects, restore points, backups, task sessions)
+LIST_PAGE = 2000
 
 
 class VBRMachineClient(MachineClient, VBRClient):
@@ -202,3 +206,82 @@ class VBRMachineClient(MachineClient, VBRClient):
             job = {'id': job_id, 'uid': job_id, 'name': body.get('name') if body.get('id') else None, 'type': None}
         session = vbr_session(body, job) if body.get('id') else None
         return {'task': None, 'session': session, 'job': job}
+
+    # -- every machine at once (the inventory plugin) ---------------------------------------------
+    def list_machines(self, kind='any', backup_server=None):
+        """Every machine with restore points: the backup objects and the backups (their jobs) listed once, the
+        restore points newest first page by page until every machine has its newest one, and the backup task
+        sessions since the oldest of those (each machine's own last result), joined in memory by platform and
+        name. A machine the revision has no backup object model for is listed from its restore points alone."""
+        if backup_server and not self._server_matches(backup_server):
+            return []
+        server = self.in_advance(self.server_info)
+        backups = self.in_advance(self.paged, '/api/v1/backups', page_size=LIST_PAGE)
+        machines = OrderedDict()
+        for item in self.paged('/api/v1/backupObjects', page_size=LIST_PAGE):
+            found = vbr_object_kind(item)
+            if found is not None:
+                key = ((item.get('platformName') or '').lower(), (item.get('name') or '').lower())
+                machines.setdefault(key, {'name': item.get('name'), 'kind': found,
+                                          'platform': item.get('platformName'), 'point': None})
+        backups = dict((backup.get('id'), backup) for backup in backups.result())
+        self._newest_points(machines, backups)
+        machines = OrderedDict((key, machine) for key, machine in machines.items()
+                               if machine['point'] is not None and kind in ('any', machine['kind']))
+        oldest = min([utc_time(machine['point'].get('creationTime')) or '' for machine in machines.values()] or [''])
+        tasks = self._tasks_since(oldest) if machines else {}
+        server = server.result() or {}
+        rows = []
+        for machine in machines.values():
+            point = machine['point']
+            backup = backups.get(point.get('backupId')) or {}
+            job_id, job_name = backup.get('jobId'), backup.get('name') if backup.get('jobId') else None
+            outcome = (tasks.get((machine['name'] or '').lower()) or {}).get('result') or {}
+            result = outcome.get('result')
+            rows.append(listed(
+                machine['name'], machine['kind'], machine['platform'], server.get('vbrId'), server.get('name'),
+                restore_point(point.get('id'), utc_time(point.get('creationTime')), point.get('type'), job_id, job_name,
+                              point.get('backupId')),
+                job_id, job_name, result, (outcome.get('message') or None) if result in ('Warning', 'Failed') else None,
+                point.get('malwareStatus')))
+        return rows
+
+    def _newest_points(self, machines, backups):
+        """Each machine's newest restore point, from the points listed newest first: page after page until every
+        backup object has its point; points of machines without a backup object add those machines."""
+        params = {'orderColumn': 'CreationTime', 'orderAsc': 'false', 'limit': LIST_PAGE}
+        waiting = set(machines)
+        start = 0
+        while True:
+            page = self.get('/api/v1/restorePoints', dict(params, skip=start)) or {}
+            points = page.get('data') or []
+            for point in points:
+                platform = (point.get('platformName') or '').lower()
+                computer = platform in AGENT_PLATFORMS
+                name = point.get('name') or ''
+                if computer:
+                    job = ' ' + ((backups.get(point.get('backupId')) or {}).get('name') or '')
+                    name = name[:-len(job)] if len(job) > 1 and name.endswith(job) else name.split(' ', 1)[0]
+                key = (platform, name.lower())
+                machine = machines.setdefault(key, {'name': name, 'kind': 'computer' if computer else 'vm',
+                                                    'platform': point.get('platformName'), 'point': None})
+                if machine['point'] is None:
+                    machine['point'] = point
+                    waiting.discard(key)
+            start += len(points)
+            total = (page.get('pagination') or {}).get('total')
+            if not points or not waiting or (total is not None and start >= total):
+                return
+
+    def _tasks_since(self, oldest):
+        """{machine name in lower case: its newest ended backup task session} of the task sessions created since a
+        day before ``oldest`` (the run that made a machine's newest point, and any run after it)."""
+        params = {'typeFilter': 'Backup', 'orderColumn': 'CreationTime', 'orderAsc': 'false'}
+        moment = parse_time(oldest)
+        if moment is not None:
+            params['createdAfterFilter'] = format_time(moment - datetime.timedelta(days=1))
+        newest = {}
+        for task in self.paged('/api/v1/taskSessions', params, page_size=LIST_PAGE):
+            if (task.get('state') or '').lower() == 'stopped':
+                newest.setdefault((task.get('name') or '').lower(), task)
+        return newest
