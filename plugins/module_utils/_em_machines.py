@@ -25,7 +25,7 @@ from ansible_collections.backupops.veeam.plugins.module_utils._em_shapes import 
     em_session,
 )
 from ansible_collections.backupops.veeam.plugins.module_utils._errors import VeeamNotFoundError, VeeamUnsupportedError
-from ansible_collections.backupops.veeam.plugins.module_utils._machines import MachineClient, listed
+from ansible_collections.backupops.veeam.plugins.module_utils._machines import MachineClient, day_before, listed, newest_of_each
 from ansible_collections.backupops.veeam.plugins.module_utils._normalize import (
     RESULTS,
     candidate,
@@ -231,36 +231,40 @@ class EMMachineClient(MachineClient, EMClient):
                 newest.setdefault(em_machine_key(each, entity), (each, entity))
         if not newest:
             return []
-        oldest = min(utc_time(ci_get(entity, 'CreationTimeUTC')) or '' for dummy, entity in newest.values())
-        moment = parse_time(oldest)
-        since = ['CreationTime>=' + quote(format_time(moment - datetime.timedelta(days=1)))] if moment else []
-        tasks, sessions = self.side_by_side(
-            lambda query_type: list(self.query(query_type, conditions + since, sort_desc='CreationTime',
-                                               page_size=LIST_PAGE, everything=True)),
-            ['BackupTaskSession', 'BackupJobSession'], workers=2)
-        jobs = dict((uid_id(to_text(ci_get(entity, 'UID'))), entity) for entity in sessions)
-        tasks_of = {}
-        for task in tasks:
-            server = guid_of(ci_get(em_link(task, 'Up', 'BackupServerReference') or {}, 'Href')) or ''
-            tasks_of.setdefault((server.lower(), (to_text(ci_get(task, 'VmDisplayName')) or '').lower()), []).append(task)
+        # each machine's newest ended task sessions: newest first, no further back than a day before its point
+        wanted = dict(((key[1], (em_machine_name(each, entity) or '').lower()), day_before(utc_time(ci_get(entity, 'CreationTimeUTC'))))
+                      for key, (each, entity) in newest.items())
+        since = ['CreationTime>=' + quote(min(wanted.values()))] if min(wanted.values()) else []
+        tasks = self.query('BackupTaskSession', conditions + since, sort_desc='CreationTime', page_size=LIST_PAGE)
+        ended = (task for task in tasks if to_text(ci_get(task, 'Result')) in RESULTS
+                 and (to_text(ci_get(task, 'State')) or 'Completed') not in ('InProgress', 'Pending'))
+        tasks_of = newest_of_each(ended, self._task_key, lambda task: utc_time(ci_get(task, 'CreationTimeUTC')), wanted)
+        # the job sessions of those tasks (their job), newest first, no further back than the oldest of the tasks
+        runs = dict((guid_of(to_text(ci_get(task, 'JobSessionUid'))), utc_time(ci_get(task, 'CreationTimeUTC')))
+                    for task in tasks_of.values() if ci_get(task, 'JobSessionUid'))
+        jobs = {}
+        if runs:
+            since = ['CreationTime>=' + quote(min(day_before(when) for when in runs.values()))]
+            sessions = self.query('BackupJobSession', conditions + since, sort_desc='CreationTime', page_size=LIST_PAGE)
+            jobs = newest_of_each(sessions, lambda session: uid_id(to_text(ci_get(session, 'UID'))),
+                                  lambda session: utc_time(ci_get(session, 'CreationTimeUTC')),
+                                  dict((run, day_before(when)) for run, when in runs.items()))
         return [self._listed(each, entity, tasks_of, jobs) for each, entity in newest.values()]
+
+    @staticmethod
+    def _task_key(task):
+        server = guid_of(ci_get(em_link(task, 'Up', 'BackupServerReference') or {}, 'Href')) or ''
+        return (server.lower(), (to_text(ci_get(task, 'VmDisplayName')) or '').lower())
 
     @staticmethod
     def _listed(kind, entity, tasks_of, jobs):
         found = EMMachineClient._candidate(kind, [entity], True)
         name = found['name'] or ''
-        ended = [task for task in tasks_of.get(((found['backup_server_id'] or '').lower(), name.lower()), [])
-                 if to_text(ci_get(task, 'Result')) in RESULTS
-                 and (to_text(ci_get(task, 'State')) or 'Completed') not in ('InProgress', 'Pending')]
+        last = tasks_of.get(((found['backup_server_id'] or '').lower(), name.lower()))
         point_id = uid_id(to_text(ci_get(entity, 'UID')))
-        maker = next((task for task in ended if point_id and point_id == guid_of(
-            ci_get(em_link(task, 'Related', 'VmRestorePoint') or {}, 'Href'))), None)
-        if maker is None:
-            maker = next((task for task in ended if to_text(ci_get(task, 'Result')) in ('Success', 'Warning')), None)
-        session = jobs.get(guid_of(to_text(ci_get(maker, 'JobSessionUid')))) if maker is not None else None
+        session = jobs.get(guid_of(to_text(ci_get(last, 'JobSessionUid')))) if last is not None else None
         job_id = uid_id(to_text(ci_get(session, 'JobUid'))) if session is not None else None
         job_name = to_text(ci_get(session, 'JobName')) if job_id else None
-        last = ended[0] if ended else None
         result = to_text(ci_get(last, 'Result')) if last is not None else None
         point = restore_point(point_id, utc_time(ci_get(entity, 'CreationTimeUTC')), to_text(ci_get(entity, 'PointType')),
                               job_id, job_name, None)

@@ -132,6 +132,33 @@ def listed(name, kind, platform, backup_server_id, backup_server_name, point, jo
             'last_message': last_message, 'malware_status': malware_status}
 
 
+def newest_of_each(items, key_of, time_of, wanted):
+    """``{key: the first item of that key}`` of ``items`` listed newest first (an iterator that reads pages as it is
+    consumed). ``wanted`` is ``{key: ISO time}``: no item of that key is older than its time. The reading stops as
+    soon as every wanted key is found or the items are older than the times of those not found, so a listing is
+    read only as far back as it must."""
+    order = sorted(wanted.items(), key=lambda pair: pair[1] or '', reverse=True)
+    found, index, missing = {}, 0, set(wanted)
+    for item in items:
+        key = key_of(item)
+        if key is not None and key not in found:
+            found[key] = item
+            missing.discard(key)
+        when = time_of(item) or ''
+        while index < len(order) and (order[index][1] or '') > when:
+            missing.discard(order[index][0])
+            index += 1
+        if not missing:
+            break
+    return found
+
+
+def day_before(time_text):
+    """The ISO time a day before ``time_text`` ('' when there is none)."""
+    moment = parse_time(time_text)
+    return format_time(moment - datetime.timedelta(days=1)) if moment is not None else ''
+
+
 def inventory_machine(row, since, now):
     """The **machine** dict of a ``list_machines`` row (newest restore point only) plus ``stale``: no restore point
     at or after ``since`` (an ISO time)."""

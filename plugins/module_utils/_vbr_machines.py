@@ -12,20 +12,19 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import datetime
 import re
 from collections import OrderedDict
 from functools import partial
 
 from ansible_collections.backupops.veeam.plugins.module_utils._errors import VeeamNotFoundError, VeeamUnsupportedError
-from ansible_collections.backupops.veeam.plugins.module_utils._machines import MachineClient, listed
+from ansible_collections.backupops.veeam.plugins.module_utils._machines import MachineClient, day_before, listed, newest_of_each
 from ansible_collections.backupops.veeam.plugins.module_utils._normalize import (
     RESULTS,
     candidate,
     machine_state,
     restore_point,
 )
-from ansible_collections.backupops.veeam.plugins.module_utils._parse import format_time, parse_time, utc_time
+from ansible_collections.backupops.veeam.plugins.module_utils._parse import utc_time
 from ansible_collections.backupops.veeam.plugins.module_utils._vbr import VBRClient
 from ansible_collections.backupops.veeam.plugins.module_utils._vbr_shapes import (
     AGENT_PLATFORMS,
@@ -228,8 +227,7 @@ class VBRMachineClient(MachineClient, VBRClient):
         self._newest_points(machines, backups)
         machines = OrderedDict((key, machine) for key, machine in machines.items()
                                if machine['point'] is not None and kind in ('any', machine['kind']))
-        oldest = min([utc_time(machine['point'].get('creationTime')) or '' for machine in machines.values()] or [''])
-        tasks = self._tasks_since(oldest) if machines else {}
+        tasks = self._last_tasks(machines.values()) if machines else {}
         server = server.result() or {}
         rows = []
         for machine in machines.values():
@@ -249,39 +247,46 @@ class VBRMachineClient(MachineClient, VBRClient):
     def _newest_points(self, machines, backups):
         """Each machine's newest restore point, from the points listed newest first: page after page until every
         backup object has its point; points of machines without a backup object add those machines."""
-        params = {'orderColumn': 'CreationTime', 'orderAsc': 'false', 'limit': LIST_PAGE}
         waiting = set(machines)
-        start = 0
-        while True:
-            page = self.get('/api/v1/restorePoints', dict(params, skip=start)) or {}
-            points = page.get('data') or []
-            for point in points:
-                platform = (point.get('platformName') or '').lower()
-                computer = platform in AGENT_PLATFORMS
-                name = point.get('name') or ''
-                if computer:
-                    job = ' ' + ((backups.get(point.get('backupId')) or {}).get('name') or '')
-                    name = name[:-len(job)] if len(job) > 1 and name.endswith(job) else name.split(' ', 1)[0]
-                key = (platform, name.lower())
-                machine = machines.setdefault(key, {'name': name, 'kind': 'computer' if computer else 'vm',
-                                                    'platform': point.get('platformName'), 'point': None})
-                if machine['point'] is None:
-                    machine['point'] = point
-                    waiting.discard(key)
-            start += len(points)
-            total = (page.get('pagination') or {}).get('total')
-            if not points or not waiting or (total is not None and start >= total):
+        for point in self._listing('/api/v1/restorePoints', {'orderColumn': 'CreationTime', 'orderAsc': 'false'}):
+            platform = (point.get('platformName') or '').lower()
+            computer = platform in AGENT_PLATFORMS
+            name = point.get('name') or ''
+            if computer:
+                job = ' ' + ((backups.get(point.get('backupId')) or {}).get('name') or '')
+                name = name[:-len(job)] if len(job) > 1 and name.endswith(job) else name.split(' ', 1)[0]
+            key = (platform, name.lower())
+            machine = machines.setdefault(key, {'name': name, 'kind': 'computer' if computer else 'vm',
+                                                'platform': point.get('platformName'), 'point': None})
+            if machine['point'] is None:
+                machine['point'] = point
+                waiting.discard(key)
+            if not waiting:
                 return
 
-    def _tasks_since(self, oldest):
-        """{machine name in lower case: its newest ended backup task session} of the task sessions created since a
-        day before ``oldest`` (the run that made a machine's newest point, and any run after it)."""
+    def _listing(self, path, params):
+        """The items of a listing, one page (LIST_PAGE) at a time as they are consumed."""
+        start = 0
+        while True:
+            page = self.get(path, dict(params, skip=start, limit=LIST_PAGE)) or {}
+            items = page.get('data') or []
+            yield from items
+            start += len(items)
+            total = (page.get('pagination') or {}).get('total')
+            if not items or (total is not None and start >= total):
+                return
+
+    def _last_tasks(self, machines):
+        """{machine name in lower case: its newest ended backup task session}: the task sessions newest first,
+        since a day before the oldest newest point, and no further back than the machines not yet found need (the
+        run that made a machine's newest point ended after that point's day before)."""
+        wanted = dict(((machine['name'] or '').lower(), day_before(utc_time(machine['point'].get('creationTime'))))
+                      for machine in machines)
         params = {'typeFilter': 'Backup', 'orderColumn': 'CreationTime', 'orderAsc': 'false'}
-        moment = parse_time(oldest)
-        if moment is not None:
-            params['createdAfterFilter'] = format_time(moment - datetime.timedelta(days=1))
-        newest = {}
-        for task in self.paged('/api/v1/taskSessions', params, page_size=LIST_PAGE):
-            if (task.get('state') or '').lower() == 'stopped':
-                newest.setdefault((task.get('name') or '').lower(), task)
-        return newest
+        oldest = min(wanted.values())
+        if oldest:
+            params['createdAfterFilter'] = oldest
+        ended = (task for task in self._listing('/api/v1/taskSessions', params)
+                 if (task.get('state') or '').lower() == 'stopped')
+        return newest_of_each(ended, lambda task: (task.get('name') or '').lower(),
+                              lambda task: utc_time(task.get('creationTime')), wanted)
