@@ -9,7 +9,7 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 name: machines
 short_description: Machines that Veeam backs up, as inventory hosts grouped by how fresh their backups are
-version_added: 1.1.0
+version_added: 1.0.0
 description:
   - One inventory host per machine (VM or Veeam Agent computer) the Veeam server holds restore points of, as
     M(backupops.veeam.veeam_restore_point_info) finds them, through Veeam Backup Enterprise Manager (O(api=em)),
