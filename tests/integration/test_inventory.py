@@ -243,3 +243,20 @@ def test_only_veeam_sources(simulator, tmp_path):
     run = _run(['ansible-inventory', '-i', str(path), '--list'], environment, 120)
     assert simulator.counters()['requests_total'] == 0
     assert os.path.basename(str(path)) in run.output
+
+
+def test_guide_coverage_report(simulator, tmp_path):
+    """The coverage report of docs/guides/protection-inventory.md, as written there, prints one line per job with
+    the world's numbers."""
+    guide = open(os.path.join(os.path.dirname(__file__), '..', '..', 'docs', 'guides', 'protection-inventory.md')).read()
+    section = guide.split('## A coverage report by job', 1)[1]
+    (tmp_path / 'coverage.yml').write_text(section.split('```yaml\n', 1)[1].split('```', 1)[0])
+    hosts, groups = expected_world(simulator, 'vbr')
+    environment = veeam_env(simulator, 'vbr')
+    environment['ANSIBLE_INVENTORY_UNPARSED_FAILED'] = '1'
+    run = _run(['ansible-playbook', '-i', write_source(tmp_path), str(tmp_path / 'coverage.yml')], environment, 300)
+    assert run.rc == 0, run.output[-4000:]
+    lines = [item['msg'] for result in run.results for item in result['result'].get('results', [])]
+    daily = [name for name, machine in hosts.items() if machine['latest_restore_point_job'] == 'Daily Backup']
+    assert 'Daily Backup: %d machines, %d stale, %d failed' % (
+        len(daily), len(set(daily) & groups['veeam_stale']), len(set(daily) & groups['veeam_failed'])) in lines, lines
