@@ -71,8 +71,9 @@ def expected_world(simulator, api, kind='any', backup_server=None, max_age_hours
     machines.sort(key=lambda machine: (machine['name'].lower(), machine['server_name'], machine['kind']))
     hosts, taken = {}, set()
     for machine in machines:
-        name = machine['name'] if machine['name'].lower() not in taken else '%s@%s' % (machine['name'],
-                                                                                        machine['server_name'])
+        name = machine['name']
+        if name.lower() in taken:
+            name = '%s@%s' % (machine['name'], machine['server_name'])
         taken.add(name.lower())
         hosts[name] = machine
     limit = (datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(hours=max_age_hours)).strftime(
@@ -203,8 +204,8 @@ def test_no_secret_in_output(simulator, api, tmp_path):
 
 
 def test_failing_server_is_a_clear_error(simulator, api, tmp_path):
-    simulator.fault(api=api, status=500, count=20, path_prefix={'em': '/api/query', 'vspc': '/api/v3/protectedWorkloads',
-                                                                  'vbr': '/api/v1/backupObjects'}[api])
+    prefixes = {'em': '/api/query', 'vspc': '/api/v3/protectedWorkloads', 'vbr': '/api/v1/backupObjects'}
+    simulator.fault(api=api, status=500, count=20, path_prefix=prefixes[api])
     run = inventory(simulator, api, tmp_path)
     assert run.rc != 0
     assert 'backupops.veeam.machines:' in run.output and re.search(r'HTTP 5[02]0', run.output), run.output[-3000:]
@@ -260,3 +261,21 @@ def test_guide_coverage_report(simulator, tmp_path):
     daily = [name for name, machine in hosts.items() if machine['latest_restore_point_job'] == 'Daily Backup']
     assert 'Daily Backup: %d machines, %d stale, %d failed' % (
         len(daily), len(set(daily) & groups['veeam_stale']), len(set(daily) & groups['veeam_failed'])) in lines, lines
+
+
+def test_secrets_echoed_by_a_hostile_server_are_masked(simulator, api, tmp_path):
+    """A server that answers the first listing with every credential and token it got: the inventory error names
+    the status and shows none of them, in the plain and in the -vvv output."""
+    from hostile import HostileProxy
+    prefix = {'em': '/api/query', 'vspc': '/api/v3/protectedWorkloads', 'vbr': '/api/v1/backupObjects'}[api]
+    with HostileProxy(simulator, api) as proxy:
+        proxy.rule('echo', 'GET', prefix, 'echo', status=409)
+        env = {'VEEAM_SERVER': '127.0.0.1', 'VEEAM_PORT': str(proxy.port)}
+        runs = [inventory(simulator, api, tmp_path, env=env), inventory(simulator, api, tmp_path, env=env,
+                                                                         args=('--list', '-vvv'))]
+        assert proxy.answered_by('echo')
+    secrets = secrets_seen(simulator) | {'Simulator-Pass1'}
+    for run in runs:
+        assert run.rc != 0 and 'HTTP 409' in run.output and '********' in run.output, run.output[-3000:]
+        assert not [secret for secret in secrets if secret in run.output]
+        assert 'Traceback' not in run.output
