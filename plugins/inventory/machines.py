@@ -42,7 +42,7 @@ description:
   - The plugin logs on and off (em), or takes and logs out its token (vbr), once per inventory run, with the same
     TLS, retry and redirect rules as the modules.
 author:
-  - backupops.veeam contributors
+  - backupops.veeam contributors (@backupops)
 requirements:
   - requests
   - xmltodict (for O(api=em))

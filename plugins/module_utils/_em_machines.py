@@ -11,7 +11,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import datetime
 from collections import OrderedDict
 from itertools import islice
 from xml.sax.saxutils import escape as xml_escape
@@ -35,9 +34,7 @@ from ansible_collections.backupops.veeam.plugins.module_utils._normalize import 
 )
 from ansible_collections.backupops.veeam.plugins.module_utils._parse import (
     ci_get,
-    format_time,
     guid_of,
-    parse_time,
     to_text,
     utc_time,
 )

@@ -248,7 +248,7 @@ class VBRMachineClient(MachineClient, VBRClient):
         """Each machine's newest restore point, from the points listed newest first: page after page until every
         backup object has its point; points of machines without a backup object add those machines."""
         waiting = set(machines)
-        for point in self._listing('/api/v1/restorePoints', {'orderColumn': 'CreationTime', 'orderAsc': 'false'}):
+        for point in self._one_page_at_a_time('/api/v1/restorePoints', {'orderColumn': 'CreationTime', 'orderAsc': 'false'}):
             platform = (point.get('platformName') or '').lower()
             computer = platform in AGENT_PLATFORMS
             name = point.get('name') or ''
@@ -264,7 +264,7 @@ class VBRMachineClient(MachineClient, VBRClient):
             if not waiting:
                 return
 
-    def _listing(self, path, params):
+    def _one_page_at_a_time(self, path, params):
         """The items of a listing, one page (LIST_PAGE) at a time as they are consumed."""
         start = 0
         while True:
@@ -286,7 +286,7 @@ class VBRMachineClient(MachineClient, VBRClient):
         oldest = min(wanted.values())
         if oldest:
             params['createdAfterFilter'] = oldest
-        ended = (task for task in self._listing('/api/v1/taskSessions', params)
+        ended = (task for task in self._one_page_at_a_time('/api/v1/taskSessions', params)
                  if (task.get('state') or '').lower() == 'stopped')
         return newest_of_each(ended, lambda task: (task.get('name') or '').lower(),
                               lambda task: utc_time(task.get('creationTime')), wanted)
