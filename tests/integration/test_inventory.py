@@ -271,8 +271,8 @@ def test_secrets_echoed_by_a_hostile_server_are_masked(simulator, api, tmp_path)
     with HostileProxy(simulator, api) as proxy:
         proxy.rule('echo', 'GET', prefix, 'echo', status=409)
         env = {'VEEAM_SERVER': '127.0.0.1', 'VEEAM_PORT': str(proxy.port)}
-        runs = [inventory(simulator, api, tmp_path, env=env), inventory(simulator, api, tmp_path, env=env,
-                                                                         args=('--list', '-vvv'))]
+        runs = [inventory(simulator, api, tmp_path, env=env),
+                inventory(simulator, api, tmp_path, env=env, args=('--list', '-vvv'))]
         assert proxy.answered_by('echo')
     secrets = secrets_seen(simulator) | {'Simulator-Pass1'}
     for run in runs:
