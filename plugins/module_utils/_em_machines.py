@@ -45,7 +45,7 @@ POINT_PAGE = 100
 # the latest task sessions of a machine read to find its last result and the run that made its newest point
 TASK_PAGE = 10
 # the page size of the inventory's listings (restore points, task sessions, job sessions)
-LIST_PAGE = 1000
+LIST_PAGE = 5000
 POINT_QUERIES = {'vm': ('VmRestorePoint', 'VmDisplayName'), 'computer': ('AgentRestorePoint', 'ComputerName')}
 
 

@@ -42,7 +42,7 @@ TASK_PAGE = 4
 # the newest restore points read to find a machine the revision shows no backup object of
 POINT_PAGE = 100
 # the page size of the inventory's listings (backup objects, restore points, backups, task sessions)
-LIST_PAGE = 2000
+LIST_PAGE = 5000
 
 
 class VBRMachineClient(MachineClient, VBRClient):
