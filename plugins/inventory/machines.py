@@ -161,6 +161,7 @@ server: em01.corp.example
 username: CORP\inventory-reader
 # the password from the VEEAM_PASSWORD environment variable
 
+---
 # vbr.veeam.yml: the VMs of one VBR server, stale after 2 days, grouped by platform, cached for an hour
 plugin: backupops.veeam.machines
 api: vbr
