@@ -246,8 +246,10 @@ class VBRMachineClient(MachineClient, VBRClient):
 
     def _newest_points(self, machines, backups):
         """Each machine's newest restore point, from the points listed newest first: page after page until every
-        backup object has its point; points of machines without a backup object add those machines."""
-        waiting = set(machines)
+        backup object has its point. Points of machines without a backup object (platforms the revision has no model
+        for: 1.2-rev1 shows VMware VMs only, 1.3-rev1 no Windows computer) add those machines, and then every point
+        is read, since nothing tells when the last of those machines has been seen."""
+        waiting, objectless = set(machines), False
         for point in self._one_page_at_a_time('/api/v1/restorePoints', {'orderColumn': 'CreationTime', 'orderAsc': 'false'}):
             platform = (point.get('platformName') or '').lower()
             computer = platform in AGENT_PLATFORMS
@@ -256,12 +258,14 @@ class VBRMachineClient(MachineClient, VBRClient):
                 job = ' ' + ((backups.get(point.get('backupId')) or {}).get('name') or '')
                 name = name[:-len(job)] if len(job) > 1 and name.endswith(job) else name.split(' ', 1)[0]
             key = (platform, name.lower())
+            if key not in machines:  # a platform the revision has no backup object model for: read every point
+                objectless = True
             machine = machines.setdefault(key, {'name': name, 'kind': 'computer' if computer else 'vm',
                                                 'platform': point.get('platformName'), 'point': None})
             if machine['point'] is None:
                 machine['point'] = point
                 waiting.discard(key)
-            if not waiting:
+            if not waiting and not objectless:
                 return
 
     def _one_page_at_a_time(self, path, params):

@@ -279,3 +279,20 @@ def test_secrets_echoed_by_a_hostile_server_are_masked(simulator, api, tmp_path)
         assert run.rc != 0 and 'HTTP 409' in run.output and '********' in run.output, run.output[-3000:]
         assert not [secret for secret in secrets if secret in run.output]
         assert 'Traceback' not in run.output
+
+
+@pytest.mark.parametrize('version', ['12.3', '13.0.1'])
+def test_vbr_revisions_without_every_backup_object_model(make_simulator, tmp_path, version):
+    """VBR 12.3 (1.2-rev1) shows backup objects of VMware VMs only and 13.0.1 (1.3-rev1) none of Windows computers:
+    those machines still become hosts, from their restore points."""
+    simulator = make_simulator('--vbr-version', version)
+    hosts, groups = expected_world(simulator, 'vbr')
+    found, hostvars = listed(inventory(simulator, 'vbr', tmp_path))
+    assert set(hostvars) == set(hosts)
+    if version == '12.3':  # 1.2-rev1 shows the runs of VMware jobs only: the others' own results are unknown
+        for group in ('veeam_failed', 'veeam_warning'):
+            groups[group] = set(name for name in groups[group] if hosts[name]['platform'] == 'VMware')
+    for group in ALWAYS:
+        assert found.get(group, set()) == groups[group], (group, found.get(group), groups[group])
+    assert set(variables['veeam_machine']['kind'] for variables in hostvars.values()) == {'vm', 'computer'}
+    assert simulator.counters()['vbr']['schema_violations'] == 0
