@@ -145,6 +145,12 @@ options:
     default: 24h
 notes:
   - The inventory file name must end in C(.veeam.yml) or C(.veeam.yaml).
+  - "C(last_result) of a machine whose backup is running: the result of its last ended run on em and vbr; vspc tells
+    none while the run goes on (null). VBR 12.3 (revision C(1.2-rev1)) shows the runs of VMware jobs only, so the
+    other machines' C(last_result) is null there; machines the revision has no backup object model for (12.3: all but
+    VMware VMs, 13.0.1: Windows computers) are found from their restore points, all of which are then read."
+  - Ansible has no way to mark an inventory option as secret; the plugin never writes O(password) or O(api_key) to
+    the inventory, its cache, a warning or an error (a server's message that repeats one is masked).
   - "Combine it with other inventories to target hosts: C(ansible-playbook -i prod.veeam.yml -i hosts.ini patch.yml
     --limit 'veeam_stale:&webservers')."
 seealso:

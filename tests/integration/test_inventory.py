@@ -15,7 +15,7 @@ import re
 import pytest
 from ansible.inventory.group import to_safe_group_name
 
-from ansible_run import _run, secrets_seen, veeam_env
+from ansible_run import API_KEY, _run, secrets_seen, veeam_env
 
 VBR_SERVER = 'vbr-prod-01.corp.example'
 ALWAYS = ('veeam_fresh', 'veeam_stale', 'veeam_failed', 'veeam_warning', 'veeam_malware')
@@ -296,3 +296,13 @@ def test_vbr_revisions_without_every_backup_object_model(make_simulator, tmp_pat
         assert found.get(group, set()) == groups[group], (group, found.get(group), groups[group])
     assert set(variables['veeam_machine']['kind'] for variables in hostvars.values()) == {'vm', 'computer'}
     assert simulator.counters()['vbr']['schema_violations'] == 0
+
+
+def test_vspc_api_key_from_the_source_file_is_used_and_never_shown(simulator, tmp_path):
+    """The api_key option (here under its alias token, in the source file) logs on to VSPC; it is in no output."""
+    environment = {'VEEAM_USERNAME': '', 'VEEAM_PASSWORD': ''}
+    run = inventory(simulator, 'vspc', tmp_path, {'token': API_KEY}, args=('--list', '-vvv'), env=environment)
+    hosts, dummy = expected_world(simulator, 'vspc')
+    found, hostvars = listed(run)
+    assert set(hostvars) == set(hosts)
+    assert API_KEY not in run.output
