@@ -53,7 +53,7 @@ define pytest
 endef
 
 .PHONY: help venv install collection-link sanity units lint changelog-lint integration test \
-	demo simulator build clean distclean bench bench-agent bench-action bench-machines docs docs-check test-compat
+	demo simulator build clean distclean bench bench-agent bench-action bench-machines bench-inventory docs docs-check test-compat
 
 help:
 	@echo "make venv         create $(VENV) with requirements.txt + requirements-dev.txt"
@@ -70,6 +70,7 @@ help:
 	@echo "make bench-agent  time agent job / session listing at --scale 5000, append to bench/RESULTS.md"
 	@echo "make bench-action time 20 jobs started and awaited, parallel 4 vs 1, append to bench/RESULTS.md"
 	@echo "make bench-machines fresh_backup on 50 hosts vs ping, one machine lookup vs a bare GET, append to bench/RESULTS.md"
+	@echo "make bench-inventory ansible-inventory with the machines plugin at 5 000 machines (--scale 2500), append to bench/RESULTS.md"
 	@echo "make docs         regenerate the module and role reference in docs/reference (antsibull-docs)"
 	@echo "make build        ansible-galaxy collection build into build/dist"
 	@echo "make clean        remove build/, tests/output and caches (distclean: and $(VENV), $(DEMO_VENV), .tox)"
@@ -155,6 +156,9 @@ bench-action: venv install
 
 bench-machines: venv install
 	$(TEST_ENV) $(BIN)/python bench/bench_machines.py --rounds 5 --write
+
+bench-inventory: venv install
+	$(TEST_ENV) $(BIN)/python bench/bench_inventory.py --scale 2500 --rounds 3 --write
 
 build: venv
 	$(BIN)/ansible-galaxy collection build --force --output-path build/dist

@@ -26,7 +26,7 @@ from ansible_collections.backupops.veeam.plugins.module_utils._em_shapes import 
     task_result,
 )
 from ansible_collections.backupops.veeam.plugins.module_utils._errors import VeeamNotFoundError, VeeamUnsupportedError
-from ansible_collections.backupops.veeam.plugins.module_utils._machines import MachineClient
+from ansible_collections.backupops.veeam.plugins.module_utils._machines import MachineClient, day_before, listed, newest_of_each
 from ansible_collections.backupops.veeam.plugins.module_utils._normalize import (
     RESULTS,
     candidate,
@@ -42,6 +42,8 @@ from ansible_collections.backupops.veeam.plugins.module_utils._parse import ci_g
 POINT_PAGE = 100
 # the latest task sessions of a machine read to find its last result and the run that made its newest point
 TASK_PAGE = 10
+# the page size of the inventory's listings (restore points, task sessions, job sessions)
+LIST_PAGE = 5000
 POINT_QUERIES = {'vm': ('VmRestorePoint', 'VmDisplayName'), 'computer': ('AgentRestorePoint', 'ComputerName')}
 
 
@@ -213,3 +215,59 @@ class EMMachineClient(MachineClient, EMClient):
                 job = dict(job or {}, id=session['job_id'], uid=to_text(ci_get(entity, 'JobUid')),
                            name=session['job_name'] or (job or {}).get('name'), type=session['job_type'] or 'Backup')
         return {'task': summary, 'session': session, 'job': job}
+
+    # -- every machine at once (the inventory plugin) ---------------------------------------------
+    def list_machines(self, kind='any', backup_server=None):
+        """Every VM and computer with restore points: ``VmRestorePoint`` and ``AgentRestorePoint`` listed once newest
+        first (the first point of each machine is its newest), then the ``BackupTaskSession``s and
+        ``BackupJobSession``s created since a day before the oldest of those points (each machine's own last result,
+        and the job of the run that made its newest point), each query paged, joined in memory."""
+        kinds = ['vm', 'computer'] if kind == 'any' else [kind]
+        conditions = [server_condition(backup_server)] if backup_server else []
+        newest = OrderedDict()
+        for each in kinds:
+            for entity in self.query(POINT_QUERIES[each][0], conditions, sort_desc='CreationTime',
+                                     page_size=LIST_PAGE, everything=True):
+                newest.setdefault(em_machine_key(each, entity), (each, entity))
+        if not newest:
+            return []
+        # each machine's newest ended task sessions: newest first, no further back than a day before its point
+        wanted = dict(((key[1], (em_machine_name(each, entity) or '').lower()), day_before(utc_time(ci_get(entity, 'CreationTimeUTC'))))
+                      for key, (each, entity) in newest.items())
+        since = ['CreationTime>=' + quote(min(wanted.values()))] if min(wanted.values()) else []
+        tasks = self.query('BackupTaskSession', conditions + since, sort_desc='CreationTime', page_size=LIST_PAGE)
+        ended = (task for task in tasks if task_result(task) in RESULTS
+                 and (to_text(ci_get(task, 'State')) or 'Completed').lower() not in ('inprogress', 'pending'))
+        tasks_of = newest_of_each(ended, self._task_key, lambda task: utc_time(ci_get(task, 'CreationTimeUTC')), wanted)
+        # the job sessions of those tasks (their job), newest first, no further back than the oldest of the tasks
+        runs = dict((guid_of(to_text(ci_get(task, 'JobSessionUid'))), utc_time(ci_get(task, 'CreationTimeUTC')))
+                    for task in tasks_of.values() if ci_get(task, 'JobSessionUid'))
+        jobs = {}
+        if runs:
+            since = ['CreationTime>=' + quote(min(day_before(when) for when in runs.values()))]
+            sessions = self.query('BackupJobSession', conditions + since, sort_desc='CreationTime', page_size=LIST_PAGE)
+            jobs = newest_of_each(sessions, lambda session: uid_id(to_text(ci_get(session, 'UID'))),
+                                  lambda session: utc_time(ci_get(session, 'CreationTimeUTC')),
+                                  dict((run, day_before(when)) for run, when in runs.items()))
+        return [self._listed(each, entity, tasks_of, jobs) for each, entity in newest.values()]
+
+    @staticmethod
+    def _task_key(task):
+        server = guid_of(ci_get(em_link(task, 'Up', 'BackupServerReference') or {}, 'Href')) or ''
+        return (server.lower(), (to_text(ci_get(task, 'VmDisplayName')) or '').lower())
+
+    @staticmethod
+    def _listed(kind, entity, tasks_of, jobs):
+        found = EMMachineClient._candidate(kind, [entity], True)
+        name = found['name'] or ''
+        last = tasks_of.get(((found['backup_server_id'] or '').lower(), name.lower()))
+        point_id = uid_id(to_text(ci_get(entity, 'UID')))
+        session = jobs.get(guid_of(to_text(ci_get(last, 'JobSessionUid')))) if last is not None else None
+        job_id = uid_id(to_text(ci_get(session, 'JobUid'))) if session is not None else None
+        job_name = to_text(ci_get(session, 'JobName')) if job_id else None
+        result = task_result(last) if last is not None else None
+        point = restore_point(point_id, utc_time(ci_get(entity, 'CreationTimeUTC')), to_text(ci_get(entity, 'PointType')),
+                              job_id, job_name, None)
+        return listed(found['name'], kind, found['platform'], found['backup_server_id'], found['backup_server_name'],
+                      point, job_id, job_name, result,
+                      message_text(ci_get(last, 'Reason')) if result in ('Warning', 'Failed') else None)

@@ -93,6 +93,12 @@ class MachineClient(abc.ABC):
         (a job dict for ``latest_session`` / ``read_session``, or None)."""
 
     @abc.abstractmethod
+    def list_machines(self, kind='any', backup_server=None):
+        """Every machine the server holds restore points of, for an inventory: ``listed()`` rows, each with the
+        machine's newest restore point only, its job and its own last result. A bounded number of paged listings
+        joined in memory, never a request per machine."""
+
+    @abc.abstractmethod
     def check_quick_backup(self, machine):
         """Raise VeeamUnsupportedError, before any request, when the API or the server's version cannot back up
         this machine alone."""
@@ -114,6 +120,62 @@ def machine_client_class(api):
         return VBRMachineClient
     from ansible_collections.backupops.veeam.plugins.module_utils._vspc_machines import VSPCMachineClient
     return VSPCMachineClient
+
+
+def listed(name, kind, platform, backup_server_id, backup_server_name, point, job_id=None, job_name=None,
+           last_result=None, last_message=None, malware_status=None):
+    """A row of ``list_machines``: the machine dict's facts, ``point`` its newest restore point dict (or None) and
+    ``malware_status`` what the server says of that point."""
+    return {'name': name, 'kind': kind, 'platform': platform, 'backup_server_id': backup_server_id,
+            'backup_server_name': backup_server_name, 'point': point, 'job_id': job_id, 'job_name': job_name,
+            'last_result': last_result if last_result in ('Success', 'Warning', 'Failed') else None,
+            'last_message': last_message, 'malware_status': malware_status}
+
+
+def newest_of_each(items, key_of, time_of, wanted):
+    """``{key: the first item of that key}`` of ``items`` listed newest first (an iterator that reads pages as it is
+    consumed). ``wanted`` is ``{key: ISO time}``: no item of that key is older than its time. The reading stops as
+    soon as every wanted key is found or the items are older than the times of those not found, so a listing is
+    read only as far back as it must."""
+    order = sorted(wanted.items(), key=lambda pair: pair[1] or '', reverse=True)
+    found, index, missing = {}, 0, set(wanted)
+    for item in items:
+        key = key_of(item)
+        if key is not None and key not in found:
+            found[key] = item
+            missing.discard(key)
+        when = time_of(item) or ''
+        while index < len(order) and (order[index][1] or '') > when:
+            missing.discard(order[index][0])
+            index += 1
+        if not missing:
+            break
+    return found
+
+
+def day_before(time_text):
+    """The ISO time a day before ``time_text`` ('' when there is none)."""
+    moment = parse_time(time_text)
+    return format_time(moment - datetime.timedelta(days=1)) if moment is not None else ''
+
+
+def inventory_machine(row, since, now):
+    """The **machine** dict of a ``list_machines`` row (newest restore point only) plus ``stale``: no restore point
+    at or after ``since`` (an ISO time)."""
+    point = row['point']
+    if point is not None:
+        point = dict(point)
+        point['malware_status'] = point.get('malware_status') or row['malware_status']
+    latest = point['creation_time'] if point else None
+    machine = {
+        'item': row['name'], 'name': row['name'], 'protected': bool(latest and latest >= since), 'kind': row['kind'],
+        'platform': row['platform'], 'backup_server_id': row['backup_server_id'],
+        'backup_server_name': row['backup_server_name'], 'restore_points': [point] if point else [],
+        'latest_restore_point_time': latest, 'age': age_of(latest, now), 'job_id': row['job_id'],
+        'job_name': row['job_name'], 'last_result': row['last_result'], 'last_message': row['last_message'],
+    }
+    machine['stale'] = not machine['protected']
+    return machine
 
 
 # -- looking machines up -----------------------------------------------------------------------

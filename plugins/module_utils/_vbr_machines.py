@@ -17,9 +17,10 @@ from collections import OrderedDict
 from functools import partial
 
 from ansible_collections.backupops.veeam.plugins.module_utils._errors import VeeamNotFoundError, VeeamUnsupportedError
-from ansible_collections.backupops.veeam.plugins.module_utils._machines import MachineClient
+from ansible_collections.backupops.veeam.plugins.module_utils._machines import MachineClient, day_before, listed, newest_of_each
 from ansible_collections.backupops.veeam.plugins.module_utils._normalize import (
     RESULTS,
+    SESSION_RESULTS,
     candidate,
     known_word,
     machine_state,
@@ -28,6 +29,7 @@ from ansible_collections.backupops.veeam.plugins.module_utils._normalize import 
 from ansible_collections.backupops.veeam.plugins.module_utils._parse import message_text, to_text, utc_time
 from ansible_collections.backupops.veeam.plugins.module_utils._vbr import VBRClient
 from ansible_collections.backupops.veeam.plugins.module_utils._vbr_shapes import (
+    AGENT_PLATFORMS,
     QUICK_BACKUP_WORDS,
     vbr_family,
     vbr_last_task,
@@ -42,6 +44,8 @@ from ansible_collections.backupops.veeam.plugins.module_utils._vbr_shapes import
 TASK_PAGE = 4
 # the newest restore points read to find a machine the revision shows no backup object of
 POINT_PAGE = 100
+# the page size of the inventory's listings (backup objects, restore points, backups, task sessions)
+LIST_PAGE = 5000
 
 
 class VBRMachineClient(MachineClient, VBRClient):
@@ -205,3 +209,92 @@ class VBRMachineClient(MachineClient, VBRClient):
             job = {'id': job_id, 'uid': job_id, 'name': body.get('name') if body.get('id') else None, 'type': None}
         session = vbr_session(body, job) if body.get('id') else None
         return {'task': None, 'session': session, 'job': job}
+
+    # -- every machine at once (the inventory plugin) ---------------------------------------------
+    def list_machines(self, kind='any', backup_server=None):
+        """Every machine with restore points: the backup objects and the backups (their jobs) listed once, the
+        restore points newest first page by page until every machine has its newest one, and the backup task
+        sessions since the oldest of those (each machine's own last result), joined in memory by platform and
+        name. A machine the revision has no backup object model for is listed from its restore points alone."""
+        if backup_server and not self._server_matches(backup_server):
+            return []
+        server = self.in_advance(self.server_info)
+        backups = self.in_advance(self.paged, '/api/v1/backups', page_size=LIST_PAGE)
+        machines = OrderedDict()
+        for item in self.paged('/api/v1/backupObjects', page_size=LIST_PAGE):
+            found = vbr_object_kind(item)
+            if found is not None:
+                key = ((item.get('platformName') or '').lower(), (item.get('name') or '').lower())
+                machines.setdefault(key, {'name': item.get('name'), 'kind': found,
+                                          'platform': item.get('platformName'), 'point': None})
+        backups = dict((backup.get('id'), backup) for backup in backups.result())
+        self._newest_points(machines, backups)
+        machines = OrderedDict((key, machine) for key, machine in machines.items()
+                               if machine['point'] is not None and kind in ('any', machine['kind']))
+        tasks = self._last_tasks(machines.values()) if machines else {}
+        server = server.result() or {}
+        rows = []
+        for machine in machines.values():
+            point = machine['point']
+            backup = backups.get(point.get('backupId')) or {}
+            job_id, job_name = backup.get('jobId'), backup.get('name') if backup.get('jobId') else None
+            outcome = (tasks.get((machine['name'] or '').lower()) or {}).get('result') or {}
+            result = known_word(outcome.get('result'), SESSION_RESULTS)
+            rows.append(listed(
+                machine['name'], machine['kind'], machine['platform'], server.get('vbrId'), server.get('name'),
+                restore_point(point.get('id'), utc_time(point.get('creationTime')), point.get('type'), job_id, job_name,
+                              point.get('backupId')),
+                job_id, job_name, result, message_text(outcome.get('message')) if result in ('Warning', 'Failed') else None,
+                vbr_malware_status(point)))
+        return rows
+
+    def _newest_points(self, machines, backups):
+        """Each machine's newest restore point, from the points listed newest first: page after page until every
+        backup object has its point. Points of machines without a backup object (platforms the revision has no model
+        for: 1.2-rev1 shows VMware VMs only, 1.3-rev1 no Windows computer) add those machines, and then every point
+        is read, since nothing tells when the last of those machines has been seen."""
+        waiting, objectless = set(machines), False
+        for point in self._one_page_at_a_time('/api/v1/restorePoints', {'orderColumn': 'CreationTime', 'orderAsc': 'false'}):
+            platform = (point.get('platformName') or '').lower()
+            computer = platform in AGENT_PLATFORMS
+            name = point.get('name') or ''
+            if computer:
+                job = ' ' + ((backups.get(point.get('backupId')) or {}).get('name') or '')
+                name = name[:-len(job)] if len(job) > 1 and name.endswith(job) else name.split(' ', 1)[0]
+            key = (platform, name.lower())
+            if key not in machines:  # a platform the revision has no backup object model for: read every point
+                objectless = True
+            machine = machines.setdefault(key, {'name': name, 'kind': 'computer' if computer else 'vm',
+                                                'platform': point.get('platformName'), 'point': None})
+            if machine['point'] is None:
+                machine['point'] = point
+                waiting.discard(key)
+            if not waiting and not objectless:
+                return
+
+    def _one_page_at_a_time(self, path, params):
+        """The items of a listing, one page (LIST_PAGE) at a time as they are consumed."""
+        start = 0
+        while True:
+            page = self.get(path, dict(params, skip=start, limit=LIST_PAGE)) or {}
+            items = page.get('data') or []
+            yield from items
+            start += len(items)
+            total = (page.get('pagination') or {}).get('total')
+            if not items or (total is not None and start >= total):
+                return
+
+    def _last_tasks(self, machines):
+        """{machine name in lower case: its newest ended backup task session}: the task sessions newest first,
+        since a day before the oldest newest point, and no further back than the machines not yet found need (the
+        run that made a machine's newest point ended after that point's day before)."""
+        wanted = dict(((machine['name'] or '').lower(), day_before(utc_time(machine['point'].get('creationTime'))))
+                      for machine in machines)
+        params = {'typeFilter': 'Backup', 'orderColumn': 'CreationTime', 'orderAsc': 'false'}
+        oldest = min(wanted.values())
+        if oldest:
+            params['createdAfterFilter'] = oldest
+        ended = (task for task in self._one_page_at_a_time('/api/v1/taskSessions', params)
+                 if (task.get('state') or '').lower() == 'stopped')
+        return newest_of_each(ended, lambda task: (task.get('name') or '').lower(),
+                              lambda task: utc_time(task.get('creationTime')), wanted)

@@ -15,7 +15,7 @@ import json
 from functools import partial
 
 from ansible_collections.backupops.veeam.plugins.module_utils._errors import VeeamNotFoundError, VeeamUnsupportedError
-from ansible_collections.backupops.veeam.plugins.module_utils._machines import MachineClient
+from ansible_collections.backupops.veeam.plugins.module_utils._machines import MachineClient, listed
 from ansible_collections.backupops.veeam.plugins.module_utils._normalize import candidate, machine_state, restore_point
 from ansible_collections.backupops.veeam.plugins.module_utils._parse import utc_time
 from ansible_collections.backupops.veeam.plugins.module_utils._vspc import AGENT_JOBS_PATH, JOBS_PATH, VSPCClient
@@ -114,3 +114,54 @@ class VSPCMachineClient(MachineClient, VSPCClient):
 
     def quick_backup(self, machine):
         self.check_quick_backup(machine)
+
+    # -- every machine at once (the inventory plugin) ---------------------------------------------
+    def list_machines(self, kind='any', backup_server=None):
+        """Every protected VM and computer managed by a backup server: per kind the machines and each one's newest
+        restore point (``.../backupRestorePoints/latest``, ``.../restorePoints/latest``) and the job objects (their
+        own last results), the jobs (names) and backup servers: eight paged listings, read side by side."""
+        server_uid = None
+        if backup_server:
+            server_uid = self.resolve_server(backup_server)
+            if server_uid is None:
+                return []
+        kinds = ['vm', 'computer'] if kind == 'any' else [kind]
+        objects_of = {'vm': VM_OBJECTS_PATH, 'computer': AGENT_OBJECTS_PATH}
+        paths = [JOBS_PATH]
+        for each in kinds:
+            paths += [MACHINE_PATHS[each], '%s/%s/latest' % (MACHINE_PATHS[each], POINTS[each]), objects_of[each]]
+        answers = self.side_by_side(lambda path: list(self.paged(path)), paths, workers=len(paths))
+        names = self.server_names()
+        job_names = dict(((job.get('instanceUid') or '').lower(), job.get('name')) for job in answers[0])
+        rows = []
+        for index, each in enumerate(kinds):
+            machines, latest, objects = answers[1 + 3 * index:4 + 3 * index]
+            point_of = dict(((point.get('virtualMachineUid' if each == 'vm' else 'backupAgentUid') or '').lower(), point)
+                            for point in latest)
+            objects_by_name = {}
+            for item in objects:
+                objects_by_name.setdefault((item.get('name' if each == 'vm' else 'computer') or '').lower(), []).append(item)
+            for item in machines:
+                server = (item.get('backupServerUid') or '').lower()
+                if server_uid and server != server_uid.lower():
+                    continue
+                rows.append(self._listed(each, item, point_of.get((item.get('instanceUid') or '').lower()),
+                                         objects_by_name.get((item.get('name') or '').lower(), []), job_names,
+                                         names.get(server)))
+        return rows
+
+    @staticmethod
+    def _listed(kind, item, point, objects, job_names, server_name):
+        job_id = item.get('jobUid') or (point or {}).get('jobUid')
+        job_name = job_names.get((job_id or '').lower())
+        if kind == 'vm':
+            last_result, last_message, platform = vspc_vm_result(objects, item)
+        else:
+            last_result, last_message = vspc_agent_result(objects, item)
+            platform = item.get('platformType')
+        time = (vspc_point_time(point) if point else None) or utc_time(item.get('latestRestorePointDate'))
+        newest = restore_point((point or {}).get('instanceUid'), time, None, job_id, job_name if job_id else None,
+                               (point or {}).get('backupUid')) if time else None
+        return listed(item.get('name'), kind, platform, item.get('backupServerUid'), server_name, newest,
+                      job_id, job_name if job_id else None, last_result, last_message,
+                      vspc_malware_status(point or {}, item))

@@ -43,6 +43,22 @@ def test_ansible_doc_renders_every_module(module):
 
 
 @pytest.mark.compat
+def test_ansible_doc_renders_the_inventory_plugin():
+    done = command(os.path.join(BIN, 'ansible-doc'), '-t', 'inventory', '--json', 'backupops.veeam.machines')
+    assert done.returncode == 0, done.stderr
+    doc = json.loads(done.stdout)['backupops.veeam.machines']
+    assert doc['doc']['short_description'] and doc['examples'].strip()
+    options = doc['doc']['options']
+    # the connection options with their VEEAM_* variables, the plugin's own, constructed and cacheable
+    for option in ('api', 'server', 'port', 'username', 'password', 'api_key', 'validate_certs', 'ca_path',
+                   'timeout', 'api_version'):
+        assert options[option]['env'] == [{'name': 'VEEAM_' + option.upper()}], option
+    assert {'kind', 'backup_server', 'max_age', 'compose', 'groups', 'keyed_groups', 'strict', 'cache',
+            'cache_plugin', 'cache_timeout', 'cache_connection'} <= set(options)
+    assert options['max_age']['default'] == '24h'
+
+
+@pytest.mark.compat
 @pytest.mark.parametrize('role', sorted(ROLES))
 def test_ansible_doc_renders_every_role(role):
     done = command(os.path.join(BIN, 'ansible-doc'), '-t', 'role', 'backupops.veeam.' + role)
@@ -70,7 +86,7 @@ def test_galaxy_build_ships_the_collection_without_local_clutter(tmp_path):
                    'playbooks/run_and_wait.yml', 'meta/runtime.yml', 'COPYING', 'README.md',
                    'plugins/modules/veeam_quick_backup.py', 'plugins/action/veeam_quick_backup.py',
                    'plugins/module_utils/_machines.py', 'roles/fresh_backup/tasks/backup.yml',
-                   'playbooks/fresh_backup.yml']:
+                   'playbooks/fresh_backup.yml', 'plugins/inventory/machines.py']:
         assert wanted in names, wanted
     assert not [name for name in names if name.startswith(('.venv', 'build/', 'tests/output', '.pytest_cache'))]
     assert not [name for name in names if '__pycache__' in name]
