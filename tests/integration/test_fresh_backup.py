@@ -208,6 +208,8 @@ def test_a_name_on_two_servers_fails_listing_both_and_backup_server_chooses(simu
     message = failures(run)['db01']
     assert message.startswith("fresh_backup: db01: 'db01' matches 2 machines: ")
     assert 'vbr-prod-01.corp.example' in message and 'vbr-dr-01.corp.example' in message
+    # the role's user sets fresh_backup_backup_server, not the module's backup_server
+    assert 'give fresh_backup_backup_server (or fresh_backup_kind) to choose one' in message, message
     assert nothing_changed(simulator)
 
 

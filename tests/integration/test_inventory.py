@@ -84,12 +84,15 @@ def expected_world(simulator, api, kind='any', backup_server=None, max_age_hours
         if machine['last_result'] in ('Failed', 'Warning'):
             groups['veeam_%s' % machine['last_result'].lower()].add(name)
         groups.setdefault(group_name(machine['latest_restore_point_job']), set()).add(name)
+        # Enterprise Manager does not report malware status; vbr and vspc do
+        if api != 'em' and simulator.malware(machine['id'])['status'] in ('Suspicious', 'Infected'):
+            groups['veeam_malware'].add(name)
     return hosts, groups
 
 
 def test_list_matches_the_world(simulator, api, tmp_path):
     """Every machine with restore points is a host; the groups hold exactly the world's fresh, stale, failed,
-    warning machines and each job's; veeam_malware exists (the simulator's points are all Clean)."""
+    warning machines, the malware-flagged ones and each job's."""
     hosts, groups = expected_world(simulator, api)
     found, hostvars = listed(inventory(simulator, api, tmp_path))
     assert set(hostvars) == set(hosts)
@@ -100,6 +103,8 @@ def test_list_matches_the_world(simulator, api, tmp_path):
     assert set(machine['kind'] for machine in hosts.values()) == {'vm', 'computer'}
     if api != 'vbr':
         assert [name for name in hosts if '@' in name]
+    # the world's flagged machines: bigdata01 Infected, winfs01 Suspicious (null on em)
+    assert found['veeam_malware'] == (set() if api == 'em' else {'bigdata01', 'winfs01'}), found['veeam_malware']
     for name, machine in hosts.items():
         variable = hostvars[name]['veeam_machine']
         assert variable['name'] == machine['name']
