@@ -12,6 +12,8 @@ blank line, as a real server writes some, so that clients trim them.
 
 from __future__ import annotations
 
+import json
+
 from . import machines, state
 
 LOG_STATUS = {"Success": "Succeeded", "Warning": "Warning", "Failed": "Failed", "None": "None"}
@@ -89,3 +91,27 @@ def tasks_of_sessions(model, uids):
             found.extend(machines.session_tasks(model, sess))
     return found
 
+
+
+def jobs_in_filter(req, jobs):
+    """The jobs a VSPC job-objects filter can match, narrowed by a top-level `jobUid` `in` (or `equals`) condition:
+    a server reading the objects of those jobs by index, not every job's. The filter itself is still applied."""
+    raw = req.arg("filter")
+    if not raw:
+        return jobs
+    try:
+        spec = json.loads(raw)
+    except ValueError:
+        return jobs
+    for item in spec if isinstance(spec, list) else [spec]:
+        if not isinstance(item, dict) or item.get("property") != "jobUid":
+            continue
+        operation, value = str(item.get("operation", "")).lower(), item.get("value")
+        if operation == "in" and isinstance(value, list):
+            wanted = set(str(uid).lower() for uid in value)
+        elif operation == "equals" and isinstance(value, str):
+            wanted = {value.lower()}
+        else:
+            continue
+        return [job for job in jobs if job.id.lower() in wanted]
+    return jobs
