@@ -57,9 +57,9 @@ class EMSessionClient(SessionClient, EMClient):
             conditions.append(any_of('Result', results))
         if since:
             conditions.append('CreationTime>=' + quote(format_time(since)))
-        query_types = [query_type for query_type, wanted in zip(SESSION_TYPES, (set(types or ()) - set(['Replica']),
-                                                                         'Replica' in (types or ())))
-                       if wanted or not types]
+        # replication runs are ReplicaJobSession; every other type's runs BackupJobSession
+        wanted = (set(types or ()) - set(['Replica']), 'Replica' in (types or ()))
+        query_types = [query_type for query_type, asked in zip(SESSION_TYPES, wanted) if asked or not types]
         page_size = min(limit, PAGE_SIZE) if limit else PAGE_SIZE
 
         def listing(query_type):
@@ -95,4 +95,3 @@ class EMSessionClient(SessionClient, EMClient):
             for each in tasks:
                 found.setdefault((each['session_id'] or '').lower(), []).append(each)
         return found
-

@@ -92,7 +92,6 @@ def tasks_of_sessions(model, uids):
     return found
 
 
-
 def jobs_in_filter(req, jobs):
     """The jobs a VSPC job-objects filter can match, narrowed by a top-level `jobUid` `in` (or `equals`) condition:
     a server reading the objects of those jobs by index, not every job's. The filter itself is still applied."""
