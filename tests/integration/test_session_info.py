@@ -280,3 +280,18 @@ def test_vspc_at_scale_objects_per_batch_of_jobs(scaled_simulator):
     kinds = {session['job_type'] for session in sessions}
     assert objects <= sum(math.ceil(len([s for s in sessions if s['job_type'] == kind]) / 40) for kind in kinds)
     assert requests[('GET', '/api/v3/infrastructure/backupServers/jobs', None)] <= math.ceil(every_job / PAGE)
+
+
+def test_vbr_12_3_one_value_filters(make_simulator):
+    """VBR 12.3 (revision 1.2-rev1) takes one value of typeFilter and resultFilter and pages no task sessions: the
+    module sends what the document has, filters the rest itself, and its answers validate."""
+    sim = make_simulator('--vbr-version', '12.3')
+    run = run_module(MODULE, {'result': ['Failed', 'Warning'], 'since': '7d', 'type': ['Backup', 'VSphereReplica'],
+                              'include_tasks': True, 'include_log': True, 'limit': 3}, veeam_env(sim, 'vbr'))
+    assert run.rc == 0, run.output[-2000:]
+    sessions = run.last['sessions']
+    assert len(sessions) == 3 and {session['result'] for session in sessions} <= {'Failed', 'Warning'}
+    assert {session['job_type'] for session in sessions} <= {'Backup', 'VSphereReplica'}
+    assert all(session['tasks'] and session['log'] for session in sessions)
+    assert sim.violations() == []
+    assert_logged_off(sim)
