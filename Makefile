@@ -53,7 +53,7 @@ define pytest
 endef
 
 .PHONY: help venv install collection-link sanity units lint changelog-lint integration test \
-	demo simulator build clean distclean bench bench-agent bench-action bench-machines bench-inventory docs docs-check test-compat
+	demo simulator build clean distclean bench bench-agent bench-action bench-machines bench-inventory bench-sessions docs docs-check test-compat
 
 help:
 	@echo "make venv         create $(VENV) with requirements.txt + requirements-dev.txt"
@@ -69,6 +69,7 @@ help:
 	@echo "make bench        side by side with uri playbooks and loops, and every job at 5 000 to 50 000 (bench_scale.py), append to bench/RESULTS.md"
 	@echo "make bench-agent  time agent job / session listing at --scale 5000, append to bench/RESULTS.md"
 	@echo "make bench-action time 20 jobs started and awaited, parallel 4 vs 1, append to bench/RESULTS.md"
+	@echo "make bench-sessions time veeam_session_info of the last 24 h with tasks, 500 runs of 20 machines, every API, append to bench/RESULTS.md"
 	@echo "make bench-machines fresh_backup on 50 hosts vs ping, one machine lookup vs a bare GET, append to bench/RESULTS.md"
 	@echo "make bench-inventory ansible-inventory with the machines plugin at 5 000 machines (--scale 2500), append to bench/RESULTS.md"
 	@echo "make docs         regenerate the module and role reference in docs/reference (antsibull-docs)"
@@ -159,6 +160,9 @@ bench-machines: venv install
 
 bench-inventory: venv install
 	$(TEST_ENV) $(BIN)/python bench/bench_inventory.py --scale 2500 --rounds 3 --write
+
+bench-sessions: venv install
+	$(TEST_ENV) $(BIN)/python bench/bench_session_info.py --rounds 3 --write
 
 build: venv
 	$(BIN)/ansible-galaxy collection build --force --output-path build/dist

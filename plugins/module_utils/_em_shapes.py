@@ -116,6 +116,23 @@ def em_session(entity, include_raw=False):
     return session
 
 
+def em_task(entity, include_raw=False):
+    """The task fields of an EM ``BackupTaskSession`` entity (one machine's part in a run), for ``_sessions.task``."""
+    fields = {
+        'task_id': uid_id(to_text(ci_get(entity, 'UID'))),
+        'session_id': uid_id(to_text(ci_get(entity, 'JobSessionUid'))),
+        'name': to_text(ci_get(entity, 'VmDisplayName')),
+        'state': to_text(ci_get(entity, 'State')),
+        'result': to_text(ci_get(entity, 'Result')),
+        'message': to_text(ci_get(entity, 'Reason')),
+        'creation_time': utc_time(ci_get(entity, 'CreationTimeUTC')),
+        'end_time': utc_time(ci_get(entity, 'EndTimeUTC')),
+    }
+    if include_raw:
+        fields['raw'] = entity
+    return fields
+
+
 def task_summary(task):
     result = ci_get(task, 'Result') or {}
     return {

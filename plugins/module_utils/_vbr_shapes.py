@@ -318,6 +318,32 @@ def vbr_job(state, model=None, server=None, include_raw=False):
     return job
 
 
+def vbr_task(item, include_raw=False):
+    """The task fields of a VBR ``BackupTaskSessionModel`` (one machine's part in a run), for ``_sessions.task``."""
+    outcome = item.get('result') if isinstance(item.get('result'), dict) else {}
+    state = to_text(item.get('state'))
+    fields = {
+        'task_id': to_text(item.get('id')),
+        'session_id': to_text(item.get('sessionId')),
+        'name': to_text(item.get('name')),
+        'state': state,
+        'result': to_text(outcome.get('result')) or ('None' if state not in (None, 'Stopped') else None),
+        'message': to_text(outcome.get('message')),
+        'creation_time': utc_time(item.get('creationTime')),
+        'end_time': utc_time(item.get('endTime')),
+        'restore_point_id': to_text(item.get('restorePointId')),
+    }
+    if include_raw:
+        fields['raw'] = item
+    return fields
+
+
+def vbr_log_record(record):
+    """``(time, status, title, description)`` of a ``SessionLogRecordModel``."""
+    return (utc_time(record.get('startTime')), to_text(record.get('status')), to_text(record.get('title')),
+            to_text(record.get('description')))
+
+
 def vbr_session(item, job=None, include_raw=False):
     """A session dict from a VBR ``SessionModel``; ``job`` (a job dict) gives the job's name and type."""
     state = known_word(to_text(item.get('state')), STATE_WORDS)

@@ -145,6 +145,41 @@ def vspc_job(item, server_names=None, include_raw=False):
     return job
 
 
+def vspc_object_task(item, running, include_raw=False):
+    """The task fields of a job object (``BackupServerVmJobObject`` with its ``lastSession``, or
+    ``BackupServerAgentJobObject``) in the job's latest run; ``running``: whether that run goes on."""
+    last = item.get('lastSession') if isinstance(item.get('lastSession'), dict) else None
+    status = to_text(last.get('backupStatus') if last is not None else item.get('backupStatus'))
+    if last is not None:
+        message = '; '.join(str(text) for text in last.get('messages') or [] if text)
+    else:
+        message = to_text(item.get('failureMessage'))
+    fields = {'name': to_text(item.get('name') or item.get('computer')), 'state': 'Working' if running else 'Stopped',
+              'result': status if status in RESULTS else 'None',
+              'message': message if status in ('Warning', 'Failed') else None}
+    if include_raw:
+        fields['raw'] = item
+    return fields
+
+
+def vspc_object_start(item):
+    """When the object's part of its latest run started (UTC), or None."""
+    last = item.get('lastSession') if isinstance(item.get('lastSession'), dict) else None
+    return utc_time(last.get('startTime') if last is not None else item.get('lastRun'))
+
+
+def vspc_summary_task(summary, running, include_raw=False):
+    """The task fields of an item of a job's ``lastSessionTasks`` (a job kind with no objects endpoint)."""
+    status = to_text(summary.get('status'))
+    fields = {'name': to_text(summary.get('objectName')), 'state': 'Working' if running else 'Stopped',
+              'result': status if status in RESULTS else 'None',
+              'message': '; '.join(str(text) for text in summary.get('failureMessages') or [] if text)
+              if status in ('Warning', 'Failed') else None}
+    if include_raw:
+        fields['raw'] = summary
+    return fields
+
+
 def vspc_session(item, include_raw=False):
     """The session dict of a VSPC job's latest run (VSPC lists no sessions), from the job as the API gives it."""
     job = vspc_job(item)

@@ -19,7 +19,7 @@ import yaml
 from ansible_run import BIN, REPO, ensure_collection_link
 
 MODULES = ['veeam_job_info', 'veeam_agent_job_info', 'veeam_agent_session_info', 'veeam_job_action',
-           'veeam_restore_point_info', 'veeam_quick_backup']
+           'veeam_restore_point_info', 'veeam_quick_backup', 'veeam_session_info']
 # each role and a variable its documentation must show
 ROLES = {'run_and_wait': 'run_and_wait_jobs', 'schedule_toggle': 'schedule_toggle_jobs',
          'fresh_backup': 'fresh_backup_max_age'}

@@ -25,6 +25,7 @@ def parse_args(argv=None):
     parser.add_argument("--vspc-port", type=int, default=0, help="0 picks a free port")
     parser.add_argument("--vbr-port", type=int, default=0, help="0 picks a free port")
     parser.add_argument("--scale", type=int, default=0, help="add N backup jobs and N agent jobs")
+    parser.add_argument("--scale-machines", type=int, default=1, help="machines in each job --scale adds")
     parser.add_argument("--seed", default="1")
     parser.add_argument("--state-dir", default=None, help="where ca.pem and the server certificate go")
     parser.add_argument("--ready-file", default=None)
@@ -64,7 +65,8 @@ def main(argv=None):
     try:
         cert_path, key_path = tls.generate(fresh)[1:]
         ctx = tls.server_context(cert_path, key_path)
-        model = state.Model(seed=args.seed, scale=args.scale, em_idle=args.em_session_idle,
+        model = state.Model(seed=args.seed, scale=args.scale, scale_machines=args.scale_machines,
+                            em_idle=args.em_session_idle,
                             vspc_lifetime=args.vspc_token_lifetime, vbr_version=args.vbr_version,
                             vbr_validate=args.vbr_validate == "on", vbr_token_lifetime=args.vbr_token_lifetime)
         try:

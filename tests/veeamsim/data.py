@@ -267,8 +267,9 @@ class DataSet(object):
         self.machines = machines if machines is not None else {}
 
 
-def build(seed=1, scale=0, now=None):
-    """Build the data set for a seed; `scale` adds that many backup jobs and agent jobs."""
+def build(seed=1, scale=0, now=None, scale_machines=1):
+    """Build the data set for a seed; `scale` adds that many backup jobs and agent jobs, each with `scale_machines`
+    machines."""
     now = float(now if now is not None else datetime.datetime.now(datetime.timezone.utc).timestamp())
     rng = random.Random("veeamsim/%s" % seed)
     servers = []
@@ -348,7 +349,7 @@ def build(seed=1, scale=0, now=None):
             sessions.append(Session(sid, job, start, now + flags["running"], "Success"))
             running_ids.add(job.id)
     sessions.sort(key=lambda s: s.start)
-    machines = _machines(servers, jobs, specs, now, today)
+    machines = _machines(servers, jobs, specs, now, today, scale_machines)
     return DataSet(servers, jobs, sessions, running_ids, machines)
 
 
@@ -376,8 +377,9 @@ def _machine(servers, job, name, kind, platform, index, cache):
     return machine
 
 
-def _machines(servers, jobs, specs, now, today):
-    """The machines of the world (MACHINES) and of the scaled jobs (one per scaled job)."""
+def _machines(servers, jobs, specs, now, today, scale_machines=1):
+    """The machines of the world (MACHINES) and of the scaled jobs (`scale_machines` per scaled job: the first
+    named scale-vm-00001, the others scale-vm-00001-02 and so on)."""
     by_key = dict(((job.name, job.server_id), job) for job in jobs.values())
     machines = {}
     cache = {}
@@ -405,6 +407,11 @@ def _machines(servers, jobs, specs, now, today):
             name, kind = "scale-vm-%05d" % vms, "vm"
         machine = _machine(servers, job, name, kind, MACHINE_PLATFORMS[job.platform], len(MACHINES) + job.index, cache)
         machines[machine.id] = machine
+        for extra in range(2, scale_machines + 1):
+            machine = _machine(servers, job, "%s-%02d" % (name, extra), kind, MACHINE_PLATFORMS[job.platform],
+                               len(MACHINES) + job.index + extra * 1000000, cache)
+            machine.culprit = extra == 1 + job.index % scale_machines    # the one a failed or warned run names
+            machines[machine.id] = machine
     return machines
 
 

@@ -13,7 +13,7 @@ import re
 import xml.etree.ElementTree as ET
 from urllib.parse import quote
 
-from . import emquery, machines, quirks, state
+from . import emquery, machines, quirks, sessionlog, state
 from .render import JSON, OPT, REQ, Links, Node, Repeat, link, to_json, to_xml
 from .responses import Response
 
@@ -928,12 +928,11 @@ def machine_candidates(ctx, qtype, tree):
     view_of = model.view_of(ctx.now)
     if qtype == "BackupTaskSession":
         name = emquery.required_equal(tree, "vmdisplayname")
-        uid = emquery.required_equal(tree, "jobsessionuid")
+        uids = sessionlog.session_uids(tree)
         if name is not None:
             tasks = [task for machine in model.machine_named(name) for task in machines.machine_tasks(model, machine)]
-        elif uid is not None:
-            sess = model.sessions_by_id.get(uid.rsplit(":", 1)[-1].lower())
-            tasks = machines.session_tasks(model, sess) if sess is not None else []
+        elif uids is not None:
+            tasks = sessionlog.tasks_of_sessions(model, uids)
         else:
             tasks = machines.every_task(model, model.em_sessions_window(ctx.now))
         return [machines.TaskView(task, view_of(task.session)) for task in tasks

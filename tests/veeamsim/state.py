@@ -142,9 +142,10 @@ class ActionError(Exception):
 
 class Model(object):
     def __init__(self, seed=1, scale=0, em_idle=900.0, vspc_lifetime=3600.0, task_delay=0.5, em_lag=1.0,
-                 vbr_version="13.1", vbr_validate=True, vbr_token_lifetime=900.0):
+                 vbr_version="13.1", vbr_validate=True, vbr_token_lifetime=900.0, scale_machines=1):
         self.seed = seed
         self.scale = scale
+        self.scale_machines = scale_machines
         self.em_idle = float(em_idle)
         self.vspc_lifetime = float(vspc_lifetime)
         if vbr_version not in VBR_VERSIONS:
@@ -159,7 +160,7 @@ class Model(object):
 
     # ------------------------------------------------------------------ reset / data
     def reset(self):
-        ds = data.build(self.seed, self.scale)
+        ds = data.build(self.seed, self.scale, scale_machines=self.scale_machines)
         with self.lock:
             self.servers = ds.servers
             self.servers_by_id = dict((s.id, s) for s in ds.servers)

@@ -15,7 +15,7 @@ import json
 import uuid
 from urllib.parse import parse_qsl
 
-from . import data, machines, malware, state, vbrdoc, vbrmodels
+from . import data, machines, malware, sessionlog, state, vbrdoc, vbrmodels
 from .responses import Response, json_response
 
 # VBR version -> (the newest revision it serves, serverInfo.buildVersion)
@@ -1058,6 +1058,7 @@ ROUTES = {
     ("GET", "/api/v1/sessions"): list_sessions,
     ("GET", "/api/v1/sessions/{id}"): get_session,
     ("GET", "/api/v1/sessions/{id}/taskSessions"): session_task_sessions,
+    ("GET", "/api/v1/sessions/{id}/logs"): sessionlog.session_logs,
     ("GET", "/api/v1/taskSessions"): list_task_sessions,
     ("GET", "/api/v1/taskSessions/{id}"): get_task_session,
     ("GET", "/api/v1/backupObjects"): list_backup_objects,

@@ -8,7 +8,7 @@ import json
 import uuid
 from urllib.parse import parse_qsl
 
-from . import machines, malware, quirks, state
+from . import machines, malware, quirks, sessionlog, state
 from .responses import json_response
 
 MAX_LIMIT = 500
@@ -781,6 +781,7 @@ def vm_job_objects(model, req, srv, job, now):
     helper = Machines(model, now)
     jobs = [job] if job is not None else [j for j in model.jobs.values() if j.vspc_type == "BackupVm"
                                           and (srv is None or j.server_id == srv.id)]
+    jobs = sessionlog.jobs_in_filter(req, jobs)
     records = [(j, machine) for j in jobs for machine in model.machines_by_job.get(j.id, ())]
     records = narrowed(req, records, lambda record: record[1].name)
 
@@ -798,6 +799,7 @@ def agent_job_objects(model, req, job, now):
     """BackupServerAgentJobObject: one per computer of each agent job."""
     helper = Machines(model, now)
     jobs = [job] if job is not None else [j for j in model.jobs.values() if j.kind == "agent"]
+    jobs = sessionlog.jobs_in_filter(req, jobs)
     records = [(j, machine) for j in jobs for machine in model.machines_by_job.get(j.id, ())]
     records = narrowed(req, records, lambda record: record[1].name, "computer")
 
