@@ -140,3 +140,22 @@ def test_many_vbr_servers_report_and_retry(simulator, tmp_path):
     rc, output = shell(retry.replace("'vbr-ams-*'", simulator.host) + ' -e @vault.yml', env, tmp_path)
     assert rc == 0, output[-3000:]
     assert simulator.counters()['actions']['retry'] == 1
+
+
+def test_patching_with_fresh_backup_first_play_and_inventory(simulator, api, tmp_path):
+    """The guide's first play and its inventory, as written; `patch_and_reboot` is the user's role: a stand-in that
+    says which host it patched. The role never contacts the hosts, so facts are not gathered here."""
+    play, dummy, inventory = blocks('patching-with-fresh-backup.md', 'yaml')[:3]
+    assert yaml.safe_load(inventory)['web_servers']['hosts']['printsrv2.corp.example'] == {
+        'fresh_backup_name': 'Print Server 2'}
+    os.makedirs(str(tmp_path / 'roles' / 'patch_and_reboot' / 'tasks'))
+    (tmp_path / 'roles' / 'patch_and_reboot' / 'tasks' / 'main.yml').write_text(
+        '- name: Patch\n  ansible.builtin.debug:\n    msg: "patched {{ inventory_hostname }}"\n')
+    (tmp_path / 'inventory.yml').write_text(inventory)
+    (tmp_path / 'patch.yml').write_text(play)
+    env = veeam_env(simulator, api, ANSIBLE_GATHERING='explicit')
+    rc, output = shell('ansible-playbook -i inventory.yml patch.yml', env, tmp_path)
+    assert rc == 0, output[-3000:]
+    patched = sorted(re.findall(r'"msg": "patched (\S+)"', output))
+    assert patched == ['printsrv2.corp.example', 'web01.corp.example', 'web02.corp.example'], output[-3000:]
+    assert simulator.counters()['actions']['quick_backup'] == 0     # all three were fresh
