@@ -71,8 +71,9 @@ def test_maintenance_window_commands_switch_the_schedules_off_and_on(simulator, 
     assert rc == 0 and schedules(simulator, window) == {name: False for name in window}, output[-3000:]
     rc, output = shell(on, env, tmp_path)
     assert rc == 0 and schedules(simulator, window) == {name: True for name in window}, output[-3000:]
-    rc, output = shell(check.replace('--check --diff', '').replace('"schedule_toggle_enabled": false',
-                                                                    '"schedule_toggle_enabled": true'), env, tmp_path)
+    again = check.replace('--check --diff', '').replace('"schedule_toggle_enabled": false',
+                                                        '"schedule_toggle_enabled": true')
+    rc, output = shell(again, env, tmp_path)
     assert rc == 0 and 'changed=0' in output, output[-3000:]
 
 
