@@ -28,6 +28,8 @@ from ansible_run import ACCOUNTS, API_KEY, READ_PATH, control_task, run_playbook
 JOB_INFO = 'backupops.veeam.veeam_job_info'
 AGENT_JOB_INFO = 'backupops.veeam.veeam_agent_job_info'
 SESSIONS = 'backupops.veeam.veeam_agent_session_info'
+JOB_SESSIONS = 'backupops.veeam.veeam_session_info'
+POINTS = 'backupops.veeam.veeam_restore_point_info'
 ACTION = 'backupops.veeam.veeam_job_action'
 ROLE = 'backupops.veeam.run_and_wait'
 USER = 'CORP\\tricky'
@@ -76,6 +78,9 @@ def test_no_secret_in_any_output_or_result(simulator, credential, tmp_path):
         {'name': 'jobs', JOB_INFO: {'include_last_session': True, 'include_raw': True}},
         {'name': 'agent jobs', AGENT_JOB_INFO: {'include_last_session': True, 'include_raw': True}},
         {'name': 'sessions', SESSIONS: {'limit': 5, 'include_raw': True}},
+        {'name': 'job sessions', JOB_SESSIONS: dict({'limit': 5, 'include_tasks': True, 'include_raw': True},
+                                                    **({'include_log': True} if api == 'vbr' else {}))},
+        {'name': 'restore points', POINTS: {'name': ['web01', 'bigdata01'], 'include_raw': True}},
         {'name': 'start and wait', ACTION: {'name': 'SQL Server; Nightly, Full', 'action': 'start', 'wait': True,
                                             'poll_interval': 1}},
         {'name': 'agent start', ACTION: {'name': 'Linux Web Servers', 'agent': True, 'action': 'start', 'wait': True,
@@ -107,7 +112,8 @@ def test_no_secret_in_any_output_or_result(simulator, credential, tmp_path):
         assert found, 'no result for %r' % name
         return found[-1]
 
-    for name in ('jobs', 'agent jobs', 'sessions', 'start and wait', 'agent start', 'disable'):
+    for name in ('jobs', 'agent jobs', 'sessions', 'job sessions', 'restore points', 'start and wait', 'agent start',
+                 'disable'):
         assert status(name) == 'ok', (name, run.task(name))
     for name in ('failing run', 'wrong credentials', 'wrong credentials agent', 'wrong credentials action',
                  'answered 404'):
@@ -149,6 +155,8 @@ def test_no_secret_in_any_output_or_result(simulator, credential, tmp_path):
             if '/raw/' in path:
                 continue  # the server's own representation (include_raw): a job's sessionId or encryptionPasswordId
                 # there names Veeam objects, not credentials; the values were searched for secrets above
+            if key == 'session_id' and '/tasks[' in path:
+                continue  # a task's session_id (INTERFACE.md section 2) names the job run, not a logon session
             if SECRET_KEY.search(key) and key not in ('_ansible_no_log',):
                 suspicious.append('%s: %s' % (entry['task'], path))
     assert not suspicious, suspicious
