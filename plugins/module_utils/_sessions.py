@@ -19,28 +19,22 @@ __metaclass__ = type
 import abc
 
 from ansible_collections.backupops.veeam.plugins.module_utils._errors import VeeamOptionError
+from ansible_collections.backupops.veeam.plugins.module_utils._normalize import SESSION_RESULTS, STATE_WORDS, known_word
+from ansible_collections.backupops.veeam.plugins.module_utils._parse import message_text
 
 TASK_KEYS = ('id', 'session_id', 'name', 'state', 'result', 'message', 'creation_time', 'end_time',
              'restore_point_id')
 LOG_KEYS = ('time', 'status', 'title', 'description')
 # the log records a session's ``log`` keeps (ETaskLogRecordStatus: None, Succeeded, Warning, Failed)
 LOG_STATUSES = ('Warning', 'Failed')
-
-
-def trimmed(text):
-    """A server's message without its trailing white space (real servers end some with blank lines); None when
-    nothing is left."""
-    if text is None:
-        return None
-    text = str(text).rstrip()
-    return text or None
+LOG_STATUS_WORDS = ('None', 'Succeeded') + LOG_STATUSES
 
 
 def task(task_id=None, session_id=None, name=None, state=None, result=None, message=None, creation_time=None,
          end_time=None, restore_point_id=None, raw=None):
     """A task dict: one machine's part in a job run; ``raw`` is kept only when it is given."""
-    made = {'id': task_id, 'session_id': session_id, 'name': name, 'state': state, 'result': result,
-            'message': trimmed(message), 'creation_time': creation_time, 'end_time': end_time,
+    made = {'id': task_id, 'session_id': session_id, 'name': name, 'state': known_word(state, STATE_WORDS),
+            'result': known_word(result, SESSION_RESULTS), 'message': message_text(message), 'creation_time': creation_time, 'end_time': end_time,
             'restore_point_id': restore_point_id}
     if raw is not None:
         made['raw'] = raw
@@ -55,8 +49,9 @@ def ordered_tasks(tasks):
 def log_records(records):
     """The log records worth a morning report (Warning and Failed), oldest first, as ``{time, status, title,
     description}``; ``records`` are ``(time, status, title, description)`` tuples."""
-    kept = [dict(zip(LOG_KEYS, (time, status, trimmed(title), trimmed(description))))
-            for time, status, title, description in records if status in LOG_STATUSES]
+    kept = [dict(zip(LOG_KEYS, (time, known_word(status, LOG_STATUS_WORDS), message_text(title),
+                                message_text(description))))
+            for time, status, title, description in records if known_word(status, LOG_STATUS_WORDS) in LOG_STATUSES]
     return sorted(kept, key=lambda record: record['time'] or '')
 
 
@@ -71,7 +66,7 @@ def newest_first(sessions, limit=None):
         if key in seen:
             continue
         seen.add(key)
-        session['failure_message'] = trimmed(session['failure_message'])
+        session['failure_message'] = message_text(session['failure_message'])
         session.setdefault('tasks', None)
         session.setdefault('log', None)
         unique.append(session)

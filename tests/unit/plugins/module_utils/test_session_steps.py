@@ -14,6 +14,7 @@ import pytest
 from ansible_collections.backupops.veeam.plugins.module_utils._em_sessions import TASK_BATCH, EMSessionClient
 from ansible_collections.backupops.veeam.plugins.module_utils._em_shapes import em_task
 from ansible_collections.backupops.veeam.plugins.module_utils._errors import VeeamOptionError
+from ansible_collections.backupops.veeam.plugins.module_utils._parse import message_text as trimmed
 from ansible_collections.backupops.veeam.plugins.module_utils._sessions import (
     TASK_KEYS,
     check_include_log,
@@ -21,7 +22,6 @@ from ansible_collections.backupops.veeam.plugins.module_utils._sessions import (
     newest_first,
     session_client_class,
     task,
-    trimmed,
 )
 from ansible_collections.backupops.veeam.plugins.module_utils._vbr_sessions import VBRSessionClient
 from ansible_collections.backupops.veeam.plugins.module_utils._vbr_shapes import Revision, vbr_log_record, vbr_task
@@ -37,6 +37,14 @@ from ansible_collections.backupops.veeam.plugins.module_utils._vspc_shapes impor
 ])
 def test_trimmed(text, expected):
     assert trimmed(text) == expected
+
+
+def test_task_words_in_another_case_are_given_in_the_documented_spelling():
+    made = task(state='stopped', result='FAILED')
+    assert (made['state'], made['result']) == ('Stopped', 'Failed')
+    assert task(state='Somewhere', result='Later')['result'] == 'Later'     # unknown words pass through
+    assert [record['status'] for record in log_records([('t1', 'failed', 'a', None), ('t2', 'succeeded', 'b', None),
+                                                        ('t3', 'Warning', 'c', None)])] == ['Failed', 'Warning']
 
 
 def test_task_has_every_key_and_a_trimmed_message():
