@@ -144,7 +144,7 @@ import tempfile
 try:
     from ansible_collections.backupops.veeam.plugins.module_utils import _module  # noqa: F401 pylint: disable=unused-import
 except ImportError:  # pragma: no cover - ansible-rulebook loads the file without the collection root on sys.path
-    sys.path.insert(0, os.path.abspath(os.path.join(os.path.dirname(__file__), *(['..'] * 6))))
+    sys.path.insert(0, os.path.abspath(os.path.join(os.path.dirname(__file__), *(['..'] * 7))))
 
 from ansible_collections.backupops.veeam.plugins.module_utils._errors import VeeamError, VeeamOptionError
 from ansible_collections.backupops.veeam.plugins.module_utils._module import (
