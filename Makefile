@@ -52,7 +52,7 @@ define pytest
 	exit $$rc
 endef
 
-.PHONY: help venv install collection-link sanity units lint changelog-lint integration test \
+.PHONY: java help venv install collection-link sanity units lint changelog-lint integration test \
 	demo simulator build clean distclean bench bench-agent bench-action bench-machines bench-inventory bench-sessions docs docs-check test-compat
 
 help:
@@ -83,7 +83,16 @@ $(VENV_STAMP): requirements.txt requirements-dev.txt tests/veeamsim/requirements
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt -r requirements-dev.txt
+	$(MAKE) --no-print-directory java
 	touch $@
+
+# ansible-rulebook (requirements-dev.txt, for tests/integration/test_rulebook.py) needs a Java 17+ runtime: Debian's
+# default-jre-headless is installed with apt-get only when no java is found.
+java:
+	@command -v java >/dev/null 2>&1 || test -n "$$JAVA_HOME" || { \
+		echo "java: no Java runtime found, installing default-jre-headless (ansible-rulebook needs Java 17+)"; \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q default-jre-headless; \
+		else sudo apt-get update -q && sudo apt-get install -y -q default-jre-headless; fi; }
 
 install collection-link:
 	mkdir -p $(dir $(COLLECTION_LINK))
