@@ -137,6 +137,7 @@ import asyncio
 import datetime
 import json
 import logging
+import math
 import os
 import sys
 import tempfile
@@ -269,7 +270,7 @@ class Source:
             self.interval = float(interval)
         except (TypeError, ValueError):
             raise VeeamOptionError('interval: %r is not a number of seconds' % (interval,))
-        if isinstance(interval, bool) or not self.interval > 0:
+        if isinstance(interval, bool) or not math.isfinite(self.interval) or self.interval <= 0:
             raise VeeamOptionError('interval: must be a positive number of seconds, got %r' % (interval,))
         if args.get('events') is None:
             self.events = [kind for kind in EVENT_TYPES
