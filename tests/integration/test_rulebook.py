@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import tempfile
 import threading
+import time
 
 import pytest
 import yaml
@@ -39,6 +40,7 @@ class Rulebook:
 
     def __init__(self, command, env):
         self.lines = []
+        self.times = []
         self.proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                      universal_newlines=True, cwd=tempfile.mkdtemp(prefix='rulebook-'))
         self.reader = threading.Thread(target=self._read)
@@ -46,7 +48,15 @@ class Rulebook:
 
     def _read(self):
         for line in self.proc.stdout:
+            self.times.append(time.monotonic())
             self.lines.append(line.rstrip('\n'))
+
+    def first(self, prefix):
+        """When the first line starting with ``prefix`` was printed (monotonic), or None."""
+        for when, line in zip(list(self.times), list(self.lines)):
+            if line.startswith(prefix):
+                return when
+        return None
 
     @property
     def output(self):
@@ -118,8 +128,12 @@ def _steps(simulator, rulebook, job_id, before):
         simulator._call('POST', '/machines/%s' % MACHINE, {'outcome': 'Failed', 'failure_message': 'Error: disk full'})
         simulator.configure_job(job_id, duration=1, running=True)
         wait_for(lambda: simulator.configure_job(job_id), lambda job: job['last_result'] == 'Failed', timeout=30)
+        ended = time.monotonic()
         simulator._call('POST', '/machines/%s' % MACHINE, {'outcome': 'Success'})
         wait_for(lambda: recap_hosts(rulebook.output), lambda hosts: hosts, timeout=120)
+        # issue 19: from the run's end to the playbook's start, within one interval (1 s) plus 5 s
+        started = rulebook.first('PLAY [')
+        assert started is not None and started - ended < 1 + 5, (started and started - ended)
         # a few more polls after the playbook: nothing else runs
         seen = simulator.counters()['vbr']['logouts']
         wait_for(simulator.counters, lambda counters: counters['vbr']['logouts'] >= seen + 3, timeout=60)
