@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import json
+import logging
 import os
 
 import pytest
@@ -162,15 +163,17 @@ def test_a_restart_with_state_file_neither_repeats_nor_misses(simulator, tmp_pat
 
 
 @pytest.mark.parametrize('fault', ['status', 'drop', 'expire'])
-def test_faults_for_a_few_polls_lose_nothing_and_end_nothing(simulator, fault):
+def test_faults_for_a_few_polls_lose_nothing_and_end_nothing(simulator, fault, caplog):
+    caplog.set_level(logging.WARNING, logger='backupops.veeam.veeam_events')
+
     async def scenario():
         source = Running(source_args(simulator, 'vbr', events=['session_ended']))
         try:
             await source.nothing_more(2 * INTERVAL + 1)
             if fault == 'status':
-                simulator.fault(api='vbr', method='GET', status=503, count=6)
+                simulator.fault(api='vbr', method='GET', status=503, count=12)
             elif fault == 'drop':
-                simulator.fault(api='vbr', method='GET', drop=True, count=6)
+                simulator.fault(api='vbr', method='GET', drop=True, count=12)
             fail_run(simulator)
             if fault == 'expire':
                 simulator.expire('vbr')
@@ -181,6 +184,10 @@ def test_faults_for_a_few_polls_lose_nothing_and_end_nothing(simulator, fault):
             await source.stop()
             simulator.clear_faults()
     asyncio.run(scenario())
+    failed = [record.getMessage() for record in caplog.records if 'poll failed' in record.getMessage()]
+    if fault != 'expire':
+        assert failed, 'no poll failed: the fault did not reach the source'
+    assert not [message for message in failed if ACCOUNTS['admin'] in message], failed
     logged_off(simulator)
 
 
