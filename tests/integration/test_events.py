@@ -72,7 +72,14 @@ def fail_run(simulator, machine=MACHINE, job_id=None, outcome='Failed'):
     return job_id
 
 
-def logged_off(simulator):
+def logged_off(simulator, api=None):
+    """Nothing left open after the source stopped; with ``api``, also a logon (or token) per poll: more than a few
+    were taken, and every EM session and VBR token of them ended before the next poll (the counters match)."""
+    if api is not None:
+        counters = simulator.counters()
+        taken = {'em': counters['em']['logons'], 'vspc': counters['vspc']['tokens_issued'],
+                 'vbr': counters['vbr']['tokens_issued']}[api]
+        assert taken >= 4, counters
     wait_for(simulator.counters, lambda counters: counters['em']['open_sessions'] == 0
              and counters['vbr']['live_tokens'] == 0, timeout=20)
     assert_logged_off(simulator)
@@ -104,7 +111,7 @@ def test_a_failed_run_gives_one_session_and_one_task_event_and_a_success_run_non
         finally:
             await source.stop()
     asyncio.run(scenario())
-    logged_off(simulator)
+    logged_off(simulator, api)
 
 
 def test_malware_on_vbr_gives_one_event_for_the_machine(simulator):
