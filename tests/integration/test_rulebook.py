@@ -2,7 +2,8 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """End to end with ansible-rulebook itself (INTERFACE.md section 6): the example rulebook
 extensions/eda/rulebooks/veeam_events.yml, its source backupops.veeam.veeam_events polling the simulator's VBR REST
-API; a machine fails in a run, and fresh_backup runs on exactly that host, with exactly one quick backup of it."""
+API; a machine fails in a run, and fresh_backup runs on exactly that host, with exactly one quick backup of it; a
+restore point of another machine is flagged, and the notification playbook runs on that one."""
 
 from __future__ import annotations
 
@@ -110,8 +111,10 @@ def test_the_example_rulebook_backs_up_exactly_the_failed_machine(simulator, tmp
         raise AssertionError('%s\nansible-rulebook said:\n%s' % (error, rulebook.output[-6000:]))
     finally:
         rulebook.stop()
-    assert recap_hosts(rulebook.output) == [MACHINE], rulebook.output[-5000:]
-    assert 'fresh_backup' in rulebook.output or 'fresh Veeam restore point' in rulebook.output, rulebook.output[-5000:]
+    assert recap_hosts(rulebook.output) == [MACHINE, 'web01'], rulebook.output[-5000:]
+    assert 'fresh Veeam restore point' in rulebook.output, rulebook.output[-5000:]
+    assert 'Veeam (%s): Infected' % simulator.host in rulebook.output and 'on web01' in rulebook.output, \
+        rulebook.output[-5000:]
     assert simulator.counters()['actions'].get('quick_backup', 0) - before['actions'].get('quick_backup', 0) == 1
     quick = [entry for entry in simulator.log() if entry['method'] == 'POST' and 'quickBackup' in entry['path']]
     assert len(quick) == 1, quick
@@ -137,3 +140,7 @@ def _steps(simulator, rulebook, job_id, before):
         # a few more polls after the playbook: nothing else runs
         seen = simulator.counters()['vbr']['logouts']
         wait_for(simulator.counters, lambda counters: counters['vbr']['logouts'] >= seen + 3, timeout=60)
+        assert recap_hosts(rulebook.output) == [MACHINE]
+        # Veeam flags a restore point of web01: the notification playbook runs on web01
+        simulator.flag_malware('web01')
+        wait_for(lambda: recap_hosts(rulebook.output), lambda hosts: len(hosts) > 1, timeout=60)
