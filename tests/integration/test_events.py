@@ -13,7 +13,7 @@ import os
 
 import pytest
 
-from ansible_run import ACCOUNTS, REPO, assert_logged_off, ensure_collection_link, wait_for
+from ansible_run import ACCOUNTS, REPO, assert_logged_off, ensure_collection_link, secrets_seen, wait_for
 
 ensure_collection_link()
 SOURCE_PATH = os.path.join(REPO, 'extensions', 'eda', 'plugins', 'event_source', 'veeam_events.py')
@@ -85,13 +85,17 @@ def logged_off(simulator, api=None):
     assert_logged_off(simulator)
 
 
-def test_a_failed_run_gives_one_session_and_one_task_event_and_a_success_run_none(simulator, api):
+def test_a_failed_run_gives_one_session_and_one_task_event_and_a_success_run_none(simulator, api, caplog):
+    caplog.set_level(logging.DEBUG, logger='backupops.veeam.veeam_events')
+    sent = []
+
     async def scenario():
         source = Running(source_args(simulator, api))
         try:
             await source.nothing_more(2 * INTERVAL + 1)  # history is not replayed: since defaults to now
             fail_run(simulator)
             events = await source.events(2)
+            sent.extend(events)
             await source.nothing_more()
             by_type = dict((event['veeam']['type'], event) for event in events)
             assert set(by_type) == {'session_ended', 'task_failed'}, events
@@ -112,6 +116,9 @@ def test_a_failed_run_gives_one_session_and_one_task_event_and_a_success_run_non
             await source.stop()
     asyncio.run(scenario())
     logged_off(simulator, api)
+    # no password, token or session id in the events or the source's log
+    written = json.dumps(sent) + '\n'.join(record.getMessage() for record in caplog.records)
+    assert not [secret for secret in secrets_seen(simulator) if len(secret) > 3 and secret in written]
 
 
 def test_malware_on_vbr_gives_one_event_for_the_machine(simulator):
