@@ -62,7 +62,7 @@ def main():
             for dummy in range(options.rounds):
                 before = sim.counters()['requests_total']
                 started = time.monotonic()
-                events, dummy_keys, dummy_started = source.poll()
+                events, dummy_keys, dummy_started, dummy_done = source.poll()
                 seconds.append(time.monotonic() - started)
                 requests = max(requests, sim.counters()['requests_total'] - before)
             ended = len([event for event in events if event['veeam']['type'] == 'session_ended'])

@@ -205,6 +205,32 @@ def test_faults_for_a_few_polls_lose_nothing_and_end_nothing(simulator, fault, c
     logged_off(simulator)
 
 
+def test_a_failing_malware_listing_holds_back_neither_the_runs_nor_its_own_events(simulator, caplog):
+    """Each step reads from its own cursor: while the malware listing fails, runs still arrive; once it answers again,
+    the detection made meanwhile arrives too."""
+    caplog.set_level(logging.WARNING, logger='backupops.veeam.veeam_events')
+
+    async def scenario():
+        source = Running(source_args(simulator, 'vbr', events=['session_ended', 'malware_detected']))
+        try:
+            await source.nothing_more(2 * INTERVAL + 1)
+            simulator.fault(api='vbr', method='GET', path_prefix='/api/v1/malwareDetection', status=500, count=1000)
+            simulator.flag_malware('web01')
+            fail_run(simulator)
+            [ended] = await source.events(1)
+            assert ended['veeam']['type'] == 'session_ended'
+            simulator.clear_faults()
+            [found] = await source.events(1)
+            assert found['veeam']['type'] == 'malware_detected' and found['meta'] == {'hosts': 'web01'}
+            await source.nothing_more()
+        finally:
+            await source.stop()
+            simulator.clear_faults()
+    asyncio.run(scenario())
+    assert [record for record in caplog.records if 'malware not read' in record.getMessage()]
+    logged_off(simulator)
+
+
 @pytest.mark.parametrize('args, named', [
     ({'interval': 0}, 'interval'),
     ({'interval': 'often'}, 'interval'),

@@ -44,7 +44,7 @@ def test_the_environment_fills_what_is_not_given_and_an_empty_variable_is_unset(
 def test_defaults():
     made = source()
     assert made.events == ['session_ended', 'task_failed', 'malware_detected']
-    assert made.results == ['Warning', 'Failed'] and made.interval == 60 and made.floor == NOW == made.cursor
+    assert made.results == ['Warning', 'Failed'] and made.interval == 60 and made.floor == NOW == made.cursors['sessions'] == made.cursors['malware']
     assert source(dict(ARGS, api='em')).events == ['session_ended', 'task_failed']
 
 
@@ -67,21 +67,25 @@ def test_a_bad_argument_is_named_in_one_line(extra, named):
 
 def test_the_state_is_written_atomically_without_secrets_and_read_back(tmp_path):
     state_file = str(tmp_path / 'state.json')
-    made = source(state_file=state_file, since='2h')
-    made.commit({'session:abc': '2026-12-06T02:30:00Z', 'session:old': '2026-12-06T00:30:00Z'}, NOW)
+    made = source(state_file=state_file, since='2026-12-06T01:00:00Z')
+    made.commit({'session:abc': '2026-12-06T02:30:00Z', 'session:old': '2026-12-06T00:30:00Z'}, NOW, ['sessions'])
     assert os.listdir(str(tmp_path)) == ['state.json']
     with open(state_file) as handle:
         text = handle.read()
     assert 's3cret!' not in text and 'backup' not in text
     state = json.loads(text)
-    # the cursor is the poll's start; what is older than an hour before it is forgotten
-    assert state['cursor'] == '2026-12-06T03:00:00Z' and state['seen'] == {'session:abc': '2026-12-06T02:30:00Z'}
+    # the cursor of the step read is the poll's start (the other's stays at the start, since: 2 h back); what is
+    # older than every window is forgotten
+    assert state['cursors'] == {'sessions': '2026-12-06T03:00:00Z', 'malware': '2026-12-06T01:00:00Z'}
+    assert state['seen'] == {'session:abc': '2026-12-06T02:30:00Z'}
+    made.commit({}, NOW)
+    assert made.seen == {'session:abc': '2026-12-06T02:30:00Z'}
     again = source(state_file=state_file)
-    assert again.cursor == NOW and again.seen == {'session:abc': '2026-12-06T02:30:00Z'}
-    assert again.window() == NOW - datetime.timedelta(hours=1)
+    assert again.cursors == {'sessions': NOW, 'malware': NOW} and again.seen == {'session:abc': '2026-12-06T02:30:00Z'}
+    assert again.window('malware') == NOW - datetime.timedelta(hours=1)
     # another server's state is not used
     other = source(dict(ARGS, server='vbr2.corp.example'), state_file=state_file)
-    assert other.seen == {} and other.cursor == NOW
+    assert other.seen == {} and other.cursors['sessions'] == NOW
 
 
 def test_a_state_file_that_is_not_ours_ends_the_source_at_start(tmp_path):

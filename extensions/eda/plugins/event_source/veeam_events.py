@@ -31,9 +31,12 @@ description:
     cannot revoke one token alone), so nothing stays open between polls. The blocking requests run in a thread, off
     the event loop.
   - A poll that fails (the server down, a 5xx answer, a timeout, expired or refused credentials) is logged and tried
-    again at the next interval; it never ends the source. Bad arguments end it at start with one line naming the
-    argument, before any request.
-  - "What is remembered: the time of the last successful poll (the cursor) and the ids (and end times) of what was
+    again at the next interval; it never ends the source. The runs and the malware detections are read each from its
+    own cursor, so a malware listing that fails (a role that may not read it, say) holds back neither the runs nor,
+    once it answers again, its own events. Bad arguments end it at start with one line naming the argument, before
+    any request.
+  - "What is remembered: the time of the last successful poll (the cursor, one for the runs and one for the malware
+    detections) and the ids (and end times) of what was
     seen in the hour before it. Each poll looks back one hour before the cursor (runs that a server shows late, such
     as Enterprise Manager's collection lag), and leaves out what it has seen. With O(state_file) both are written
     after every poll (a temporary file renamed over the old one, so a crash never leaves half a file), without any
@@ -176,6 +179,8 @@ LIMIT = 1000
 # the machines of a run after the run)
 TASK_GRACE = datetime.timedelta(minutes=10)
 STATE_VERSION = 1
+# what a poll reads, each from its own cursor: the runs (session_ended, task_failed) and the malware detections
+STEPS = ('sessions', 'malware')
 _TRUE = ('1', 'true', 'yes', 'on', 'y', 't')
 _FALSE = ('0', 'false', 'no', 'off', 'n', 'f')
 
@@ -288,7 +293,7 @@ class Source:
         if since is not None and not str(since).strip():
             raise VeeamOptionError('since: must not be empty')
         self.floor = check_since(str(since), 'since') if since is not None else now
-        self.cursor = self.floor
+        self.cursors = dict((step, self.floor) for step in STEPS)
         self.seen = {}
         self.state_file = args.get('state_file')
         if self.state_file is not None:
@@ -320,18 +325,19 @@ class Source:
         except (OSError, ValueError) as error:
             raise VeeamOptionError('state_file: %s cannot be read as this source\'s state (%s)'
                                    % (self.state_file, error))
-        floor, cursor = parse_time(state.get('floor')) if isinstance(state, dict) else None, None
-        if isinstance(state, dict):
-            cursor = parse_time(state.get('cursor'))
-        if not isinstance(state, dict) or state.get('version') != STATE_VERSION or floor is None or cursor is None \
-                or not isinstance(state.get('seen'), dict):
+        floor, cursors = None, {}
+        if isinstance(state, dict) and isinstance(state.get('cursors'), dict):
+            floor = parse_time(state.get('floor'))
+            cursors = dict((step, parse_time(state['cursors'].get(step))) for step in STEPS)
+        if not isinstance(state, dict) or state.get('version') != STATE_VERSION or floor is None \
+                or None in cursors.values() or not isinstance(state.get('seen'), dict):
             raise VeeamOptionError('state_file: %s is not the state of a backupops.veeam.veeam_events source'
                                    % self.state_file)
         if state.get('api') != self.api or state.get('server') != self.server:
             LOG.warning('veeam_events: state_file %s is of api=%s server=%s, not of this source: starting afresh',
                         self.state_file, state.get('api'), state.get('server'))
             return
-        self.floor, self.cursor = floor, cursor
+        self.floor, self.cursors = floor, cursors
         self.seen = dict((str(key), str(value)) for key, value in state['seen'].items())
 
     def save(self):
@@ -339,7 +345,7 @@ class Source:
         if not self.state_file:
             return
         state = {'version': STATE_VERSION, 'api': self.api, 'server': self.server, 'floor': format_time(self.floor),
-                 'cursor': format_time(self.cursor), 'seen': self.seen}
+                 'cursors': dict((step, format_time(when)) for step, when in self.cursors.items()), 'seen': self.seen}
         folder = os.path.dirname(self.state_file)
         handle, temporary = tempfile.mkstemp(prefix='.veeam_events.', dir=folder)
         try:
@@ -353,35 +359,55 @@ class Source:
                 os.unlink(temporary)
             raise
 
-    def window(self):
-        """Where this poll starts: an hour before the cursor, never before the start (``since``)."""
-        return max(self.floor, self.cursor - OVERLAP)
+    def window(self, step):
+        """Where this poll's ``step`` (sessions, malware) starts: an hour before its cursor, never before the start
+        (``since``)."""
+        return max(self.floor, self.cursors[step] - OVERLAP)
 
     # -- one poll ----------------------------------------------------------------------------------------
     def poll(self, now=None):
         """Ask the server (a fresh logon, ended before returning) what happened after the window; returns
-        ``(events, keys, started)``: the new events oldest first, the keys to remember and when the poll began.
-        Changes nothing: ``commit`` does, once the events are queued."""
+        ``(events, keys, started, done)``: the new events oldest first, the keys to remember, when the poll began and
+        the steps that were read. A step that fails (the malware listing refused, say) is logged and read again next
+        time, from its own cursor, while the other goes on; when every step fails the error is raised. Changes
+        nothing: ``commit`` does, once the events are queued."""
         started = now or datetime.datetime.now(UTC)
-        window = self.window()
+        steps = []
+        if 'session_ended' in self.events or 'task_failed' in self.events:
+            steps.append(('sessions', self._sessions))
+        if 'malware_detected' in self.events:
+            steps.append(('malware', self._malware))
         client = open_client(self.params, register_secret=self.register_secret, warn=self.warn,
                              clients=lambda api: self.clients)
-        found, keys = [], {}
+        found, keys, done, failure = [], {}, [], None
         with client:
-            if 'session_ended' in self.events or 'task_failed' in self.events:
-                self._sessions(client, window, started, found, keys)
-            if 'malware_detected' in self.events:
-                for malware in client.find_malware_events(since=window):
-                    key = 'malware:%s' % (malware.get('id') or '').lower()
-                    when = parse_time(malware.get('detectionTimeUtc'))
-                    if when is None or when < window or key in self.seen:
-                        continue
-                    machine = malware.get('machine') if isinstance(malware.get('machine'), dict) else {}
-                    found.append((when, self.event('malware_detected', malware=malware,
-                                                   hosts=machine.get('displayName'))))
-                    keys[key] = format_time(when)
+            for step, read in steps:
+                mine, more = [], {}
+                try:
+                    read(client, self.window(step), started, mine, more)
+                except (VeeamError, RecursionError) as error:
+                    failure = error
+                    if len(steps) > 1:
+                        LOG.warning('veeam_events: %s not read, trying again in %ss: %s', step, self.interval,
+                                    self.masked(getattr(error, 'message', None) or type(error).__name__))
+                    continue
+                found.extend(mine)
+                keys.update(more)
+                done.append(step)
+        if not done and failure is not None:
+            raise failure
         found.sort(key=lambda pair: pair[0])
-        return [event for dummy, event in found], keys, started
+        return [event for dummy, event in found], keys, started, done
+
+    def _malware(self, client, window, started, found, keys):
+        for malware in client.find_malware_events(since=window):
+            key = 'malware:%s' % (malware.get('id') or '').lower()
+            when = parse_time(malware.get('detectionTimeUtc'))
+            if when is None or when < window or key in self.seen:
+                continue
+            machine = malware.get('machine') if isinstance(malware.get('machine'), dict) else {}
+            found.append((when, self.event('malware_detected', malware=malware, hosts=machine.get('displayName'))))
+            keys[key] = format_time(when)
 
     def _sessions(self, client, window, started, found, keys):
         wanted = set(self.results if 'session_ended' in self.events else ())
@@ -427,12 +453,13 @@ class Source:
         return {'veeam': {'type': kind, 'api': self.api, 'server': self.server, 'session': session, 'task': task,
                           'malware': malware}, 'meta': meta}
 
-    def commit(self, keys, started):
-        """After a poll's events are queued: remember their keys, move the cursor to the poll's start, forget what
-        is older than the window, and write the state file."""
+    def commit(self, keys, started, done=STEPS):
+        """After a poll's events are queued: remember their keys, move the cursors of the steps ``done`` to the
+        poll's start, forget what is older than every window, and write the state file."""
         self.seen.update(keys)
-        self.cursor = max(self.cursor, started)
-        oldest = format_time(self.window())
+        for step in done:
+            self.cursors[step] = max(self.cursors[step], started)
+        oldest = format_time(min(self.window(step) for step in STEPS))
         self.seen = dict((key, when) for key, when in self.seen.items() if when >= oldest)
         self.save()
 
@@ -455,7 +482,7 @@ async def main(queue, args):
              ', '.join(source.events))
     while True:
         try:
-            events, keys, started = await asyncio.to_thread(source.poll)
+            events, keys, started, done = await asyncio.to_thread(source.poll)
         except VeeamError as error:
             LOG.warning('veeam_events: poll failed, trying again in %ss: %s', source.interval,
                         source.masked(error.message))
@@ -469,7 +496,7 @@ async def main(queue, args):
             for event in events:
                 await queue.put(event)
             try:
-                source.commit(keys, started)
+                source.commit(keys, started, done)
             except OSError as error:
                 LOG.warning('veeam_events: state_file %s not written: %s', source.state_file, error)
         await asyncio.sleep(source.interval)
