@@ -53,7 +53,7 @@ define pytest
 endef
 
 .PHONY: java help venv install collection-link sanity units lint changelog-lint integration test \
-	demo simulator build clean distclean bench bench-agent bench-action bench-machines bench-inventory bench-sessions docs docs-check test-compat
+	demo simulator build clean distclean bench bench-agent bench-action bench-machines bench-inventory bench-sessions bench-events docs docs-check test-compat
 
 help:
 	@echo "make venv         create $(VENV) with requirements.txt + requirements-dev.txt"
@@ -70,6 +70,7 @@ help:
 	@echo "make bench-agent  time agent job / session listing at --scale 5000, append to bench/RESULTS.md"
 	@echo "make bench-action time 20 jobs started and awaited, parallel 4 vs 1, append to bench/RESULTS.md"
 	@echo "make bench-sessions time veeam_session_info of the last 24 h with tasks, 500 runs of 20 machines, every API, append to bench/RESULTS.md"
+	@echo "make bench-events one poll of the EDA source on 5 000 jobs with ~500 runs ended since the last poll, append to bench/RESULTS.md"
 	@echo "make bench-machines fresh_backup on 50 hosts vs ping, one machine lookup vs a bare GET, append to bench/RESULTS.md"
 	@echo "make bench-inventory ansible-inventory with the machines plugin at 5 000 machines (--scale 2500), append to bench/RESULTS.md"
 	@echo "make docs         regenerate the module and role reference in docs/reference (antsibull-docs)"
@@ -172,6 +173,9 @@ bench-inventory: venv install
 
 bench-sessions: venv install
 	$(TEST_ENV) $(BIN)/python bench/bench_session_info.py --rounds 3 --write
+
+bench-events: venv install
+	$(TEST_ENV) PYTHONPATH=$(COLLECTIONS) $(BIN)/python bench/bench_events.py --rounds 3 --write
 
 build: venv
 	$(BIN)/ansible-galaxy collection build --force --output-path build/dist

@@ -8,8 +8,8 @@ The simulator runs with ``--scale 2500``: 2 500 backup jobs and 2 500 agent jobs
 day; a source whose cursor is 17 hours back sees about 500 ended runs. ``results`` is every result, so each of them
 is a ``session_ended`` event, and ``task_failed`` reads the machines of the failed ones. Goal (issue 19): under 2 s.
 
-Run with: PYTHONPATH=tests:tests/integration:build/collections .venv/bin/python bench/bench_events.py --rounds 3
-(--write appends the table to bench/RESULTS.md).
+Run with `make bench-events` (or: PYTHONPATH=build/collections .venv/bin/python bench/bench_events.py --rounds 3);
+--write appends the table to bench/RESULTS.md.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -74,7 +74,7 @@ def main():
     header = ['## veeam_events, one poll of 5 000 jobs with about 500 runs ended since the last poll (%s)'
               % datetime.date.today().isoformat(),
               '',
-              'Command: `bench/bench_events.py --scale %d --back %s --rounds %d --write`: `Source.poll()` (logon to '
+              'Command: `make bench-events` (`bench/bench_events.py --scale %d --back %s --rounds %d --write`): `Source.poll()` (logon to '
               'logoff, as each poll of the source runs it) against the simulator started with `--scale %d '
               '--vbr-validate off`, the cursor %s back, `results: [Success, Warning, Failed]`, `events: '
               '[session_ended, task_failed]`; medians of %d rounds after one untimed poll, %s. vspc keeps the latest '
