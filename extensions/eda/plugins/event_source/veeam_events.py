@@ -500,11 +500,3 @@ async def main(queue, args):
             except OSError as error:
                 LOG.warning('veeam_events: state_file %s not written: %s', source.state_file, error)
         await asyncio.sleep(source.interval)
-
-
-if __name__ == '__main__':
-    class _Printer:
-        async def put(self, event):
-            print(json.dumps(event, indent=1))
-    logging.basicConfig(level=logging.INFO)
-    asyncio.run(main(_Printer(), dict(arg.split('=', 1) for arg in sys.argv[1:])))
