@@ -52,8 +52,8 @@ define pytest
 	exit $$rc
 endef
 
-.PHONY: help venv install collection-link sanity units lint changelog-lint integration test \
-	demo simulator build clean distclean bench bench-agent bench-action bench-machines bench-inventory bench-sessions docs docs-check test-compat
+.PHONY: java help venv install collection-link sanity units lint changelog-lint integration test \
+	demo simulator build clean distclean bench bench-agent bench-action bench-machines bench-inventory bench-sessions bench-events docs docs-check test-compat
 
 help:
 	@echo "make venv         create $(VENV) with requirements.txt + requirements-dev.txt"
@@ -70,6 +70,7 @@ help:
 	@echo "make bench-agent  time agent job / session listing at --scale 5000, append to bench/RESULTS.md"
 	@echo "make bench-action time 20 jobs started and awaited, parallel 4 vs 1, append to bench/RESULTS.md"
 	@echo "make bench-sessions time veeam_session_info of the last 24 h with tasks, 500 runs of 20 machines, every API, append to bench/RESULTS.md"
+	@echo "make bench-events one poll of the EDA source on 5 000 jobs with ~500 runs ended since the last poll, append to bench/RESULTS.md"
 	@echo "make bench-machines fresh_backup on 50 hosts vs ping, one machine lookup vs a bare GET, append to bench/RESULTS.md"
 	@echo "make bench-inventory ansible-inventory with the machines plugin at 5 000 machines (--scale 2500), append to bench/RESULTS.md"
 	@echo "make docs         regenerate the module and role reference in docs/reference (antsibull-docs)"
@@ -83,7 +84,16 @@ $(VENV_STAMP): requirements.txt requirements-dev.txt tests/veeamsim/requirements
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt -r requirements-dev.txt
+	$(MAKE) --no-print-directory java
 	touch $@
+
+# ansible-rulebook (requirements-dev.txt, for tests/integration/test_rulebook.py) needs a Java 17+ runtime: Debian's
+# default-jre-headless is installed with apt-get only when no java is found.
+java:
+	@command -v java >/dev/null 2>&1 || test -n "$$JAVA_HOME" || { \
+		echo "java: no Java runtime found, installing default-jre-headless (ansible-rulebook needs Java 17+)"; \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q default-jre-headless; \
+		else sudo apt-get update -q && sudo apt-get install -y -q default-jre-headless; fi; }
 
 install collection-link:
 	mkdir -p $(dir $(COLLECTION_LINK))
@@ -163,6 +173,9 @@ bench-inventory: venv install
 
 bench-sessions: venv install
 	$(TEST_ENV) $(BIN)/python bench/bench_session_info.py --rounds 3 --write
+
+bench-events: venv install
+	$(TEST_ENV) PYTHONPATH=$(COLLECTIONS) $(BIN)/python bench/bench_events.py --rounds 3 --write
 
 build: venv
 	$(BIN)/ansible-galaxy collection build --force --output-path build/dist

@@ -92,6 +92,16 @@ class SessionClient(abc.ABC):
         with ``tasks`` (with ``include_tasks``, else None) and ``log`` (with ``include_log``, else None), as
         ``newest_first`` leaves them."""
 
+    # whether the API lists malware detections (``find_malware_events``): the VBR REST API only
+    serves_malware_events = False
+
+    def find_malware_events(self, since=None):
+        """The API's malware detection events detected after ``since`` (a UTC datetime), oldest first, as the API
+        gives them. Only the VBR REST API lists them: the others refuse (the EDA source checks
+        ``serves_malware_events`` first)."""
+        raise VeeamOptionError('events: malware_detected needs the VBR REST API (api=vbr); api=%s lists no malware '
+                               'detections' % getattr(self, 'api', None))
+
 
 def session_client_class(api):
     """The client class of ``api`` with the session step (for ``VeeamModule.run(clients=...)``). Imported here,

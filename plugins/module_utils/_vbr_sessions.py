@@ -35,6 +35,8 @@ SESSION_TYPE_OF = {
 # the session types each revision's ESessionType has of those
 REVISION_SESSION_TYPES = {False: frozenset(('BackupJob', 'ReplicaJob')),
                           True: frozenset(('BackupJob', 'ReplicaJob', 'BackupCopyJob', 'AgentBackup', 'AgentPolicy'))}
+# VBR's Malware Detection events (SuspiciousActivityEventsResult), in every revision the collection supports
+MALWARE_EVENTS = '/api/v1/malwareDetection/events'
 # the task sessions and logs of this many runs are read at once
 DETAIL_WORKERS = 8
 
@@ -86,6 +88,16 @@ class VBRSessionClient(SessionClient, VBRClient):
             for session, (tasks, log) in zip(sessions, self.side_by_side(details, sessions, workers=DETAIL_WORKERS)):
                 session['tasks'], session['log'] = tasks, log
         return sessions
+
+    serves_malware_events = True
+
+    def find_malware_events(self, since=None):
+        """The malware detection events detected after ``since`` (``detectedAfterTimeUtcFilter``), oldest detection
+        first, every page, as the server gives them."""
+        params = {'orderColumn': 'DetectionTimeUtc', 'orderAsc': 'true'}
+        if since is not None:
+            params['detectedAfterTimeUtcFilter'] = format_time(since)
+        return [event for event in self.paged(MALWARE_EVENTS, params) if isinstance(event, dict)]
 
     def _filters(self, job_id, types, states, results, since):
         """The server-side filters of ``/api/v1/sessions`` that these options allow on this revision."""

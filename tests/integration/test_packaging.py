@@ -86,7 +86,10 @@ def test_galaxy_build_ships_the_collection_without_local_clutter(tmp_path):
                    'playbooks/run_and_wait.yml', 'meta/runtime.yml', 'COPYING', 'README.md',
                    'plugins/modules/veeam_quick_backup.py', 'plugins/action/veeam_quick_backup.py',
                    'plugins/module_utils/_machines.py', 'roles/fresh_backup/tasks/backup.yml',
-                   'playbooks/fresh_backup.yml', 'plugins/inventory/machines.py']:
+                   'playbooks/fresh_backup.yml', 'plugins/inventory/machines.py',
+                   'extensions/eda/plugins/event_source/veeam_events.py', 'extensions/eda/rulebooks/veeam_events.yml',
+                   'playbooks/malware_notify.yml', 'plugins/module_utils/_sessions.py',
+                   'plugins/module_utils/_vbr_sessions.py']:
         assert wanted in names, wanted
     assert not [name for name in names if name.startswith(('.venv', 'build/', 'tests/output', '.pytest_cache'))]
     assert not [name for name in names if '__pycache__' in name]
