@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 module: veeam_session_info
 short_description: What ran, what failed, and why; job sessions of every kind with each machine's result
-version_added: 1.1.0
+version_added: 1.0.0
 description:
   - Lists the sessions (runs) of backup, replication, backup copy and agent jobs, newest first, from Veeam Backup
     Enterprise Manager (O(api=em)), Veeam Service Provider Console (O(api=vspc)) or a Veeam Backup & Replication

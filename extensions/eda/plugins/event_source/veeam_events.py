@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 name: veeam_events
 short_description: Events from Veeam, a job run that failed or warned, a machine that failed in it, a malware detection
-version_added: 1.2.0
+version_added: 1.0.0
 description:
   - An event source of ansible-rulebook and EDA controller. Every O(interval) seconds it asks the Veeam server, through
     the collection's own client (the same logon, TLS, retry and no-secret rules as the modules), what happened since the
