@@ -120,6 +120,10 @@ notes:
     JSON-escaped forms, in results, messages and warnings, including text a server echoes back.
   - The security model (what is sent where, what is kept, what is masked) is in the collection's
     C(docs/security.md).
+  - Enumerated values (job types, states, results, malware status) are the server's own words. A word the
+    documents know but the server writes in another case (C(failed), C(RUNNING)) is given in the documents'
+    spelling, so that a playbook's C(== 'Failed') works whatever the server wrote; a word the documents do not
+    know is given as the server wrote it. Messages are trimmed of the trailing white space some servers add.
 requirements:
   - requests
   - xmltodict
